@@ -1,0 +1,293 @@
+//! The compiler: Cranelift configured for the host, and the compilation of a translated
+//! module's functions (in parallel) and trampolines.
+
+use crate::func_environ::FuncEnv;
+use crate::{call_conv, trap_from_cranelift, wasm_signature};
+use anyhow::{bail, Context as _, Result};
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{self, ExternalName, UserFuncName};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_wasm::{FuncTranslator, WasmError};
+use fact_environ::translate::{explain_invalid, ModuleTranslation};
+use fact_environ::vmoffsets::VMOffsets;
+use fact_environ::{FuncType, ModuleInfo, Trap, Tunables};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// A relocation: a call from compiled code to a function of the same module.
+#[derive(Clone, Debug)]
+pub struct Relocation {
+    /// Offset of the patched bytes in the function's code.
+    pub offset: u32,
+    pub kind: Reloc,
+    /// The called function's index in its module.
+    pub target_func: u32,
+    pub addend: i64,
+}
+
+/// The machine code of one function or trampoline, with what the object builder and the
+/// runtime need to know about it.
+#[derive(Clone, Debug, Default)]
+pub struct CompiledCode {
+    pub code: Vec<u8>,
+    pub relocs: Vec<Relocation>,
+    /// `(offset in code, trap)`; `None` is a pending trap.
+    pub traps: Vec<(u32, Option<Trap>)>,
+    /// `(offset in code, offset in the wasm binary)`.
+    pub address_map: Vec<(u32, u32)>,
+}
+
+/// A compiled core module, ready for the object builder.
+pub struct CompiledModule {
+    pub info: ModuleInfo,
+    /// The defined functions, in order.
+    pub funcs: Vec<CompiledCode>,
+    /// One entry trampoline per distinct signature of an escaping function, with the
+    /// module type indices that use it.
+    pub array_trampolines: Vec<(Vec<u32>, CompiledCode)>,
+    /// The module's data blob.
+    pub data: Vec<u8>,
+}
+
+/// Cranelift, configured once per engine.
+pub struct Compiler {
+    isa: OwnedTargetIsa,
+    tunables: Tunables,
+    parallel: bool,
+}
+
+impl Compiler {
+    /// A compiler for the host machine.
+    pub fn new(tunables: Tunables, parallel: bool) -> Result<Compiler> {
+        let mut flags = settings::builder();
+        let set = |flags: &mut settings::Builder, k: &str, v: &str| {
+            flags
+                .set(k, v)
+                .with_context(|| format!("setting Cranelift flag {k}={v}"))
+        };
+        set(
+            &mut flags,
+            "opt_level",
+            if tunables.optimize { "speed" } else { "none" },
+        )?;
+        // Frame pointers let the runtime walk wasm frames for backtraces.
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        // Stack overflow is caught by the stack-limit check in every prologue.
+        set(&mut flags, "enable_probestack", "false")?;
+        set(&mut flags, "unwind_info", "false")?;
+        set(&mut flags, "enable_heap_access_spectre_mitigation", "false")?;
+        set(
+            &mut flags,
+            "enable_table_access_spectre_mitigation",
+            "false",
+        )?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        let isa_builder = cranelift_native::builder()
+            .map_err(|e| anyhow::anyhow!("this host is not supported by Cranelift: {e}"))?;
+        let isa = isa_builder
+            .finish(settings::Flags::new(flags))
+            .context("configuring Cranelift for this host")?;
+        if isa.pointer_bits() != 64 {
+            bail!("fact supports 64-bit hosts only");
+        }
+        Ok(Compiler {
+            isa,
+            tunables,
+            parallel,
+        })
+    }
+
+    pub fn isa(&self) -> &dyn TargetIsa {
+        &*self.isa
+    }
+
+    pub fn tunables(&self) -> &Tunables {
+        &self.tunables
+    }
+
+    /// Everything compiled code depends on. Artifacts record it, and an engine loads only
+    /// artifacts whose string equals its own.
+    pub fn compat_string(&self) -> String {
+        let mut isa_flags: Vec<String> =
+            self.isa.isa_flags().iter().map(|v| v.to_string()).collect();
+        isa_flags.sort();
+        format!(
+            "fact {}; cranelift {}; target {}; flags {}; isa {}; {:?}",
+            env!("CARGO_PKG_VERSION"),
+            cranelift_codegen::VERSION,
+            self.isa.triple(),
+            self.isa.flags().to_string().replace('\n', " ").trim(),
+            isa_flags.join(","),
+            self.tunables,
+        )
+    }
+
+    /// Compiles every function of a translated module, and its entry trampolines. `wasm`
+    /// is the module's binary, used to explain validation errors.
+    pub fn compile_module(
+        &self,
+        translation: ModuleTranslation<'_>,
+        wasm: &[u8],
+    ) -> Result<CompiledModule> {
+        let data = translation.data_blob();
+        let info = translation.info;
+        let offsets = VMOffsets::new(&info);
+        let compile_one = |translator: &mut FuncTranslator,
+                           (i, (body, validator)): (
+            usize,
+            (
+                wasmparser::FunctionBody<'_>,
+                wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+            ),
+        )| {
+            self.compile_function(translator, &info, &offsets, i as u32, body, validator)
+                .map_err(|e| explain_invalid(wasm, e))
+        };
+        let funcs: Vec<CompiledCode> = if self.parallel {
+            translation
+                .bodies
+                .into_par_iter()
+                .enumerate()
+                .map_init(FuncTranslator::new, compile_one)
+                .collect::<Result<_>>()?
+        } else {
+            let mut translator = FuncTranslator::new();
+            translation
+                .bodies
+                .into_iter()
+                .enumerate()
+                .map(|item| compile_one(&mut translator, item))
+                .collect::<Result<_>>()?
+        };
+
+        // Entry trampolines, one per distinct signature of an escaping defined function.
+        let mut by_type: HashMap<&FuncType, Vec<u32>> = HashMap::new();
+        let mut order = Vec::new();
+        for decl in &info.functions[info.num_imported_funcs as usize..] {
+            if decl.escapes() {
+                let ty = &info.types[decl.ty as usize];
+                let entry = by_type.entry(ty).or_insert_with(|| {
+                    order.push(ty);
+                    Vec::new()
+                });
+                if !entry.contains(&decl.ty) {
+                    entry.push(decl.ty);
+                }
+            }
+        }
+        let array_trampolines = order
+            .into_iter()
+            .map(|ty| Ok((by_type[ty].clone(), self.array_to_wasm_trampoline(ty)?)))
+            .collect::<Result<_>>()?;
+        Ok(CompiledModule {
+            info,
+            funcs,
+            array_trampolines,
+            data,
+        })
+    }
+
+    fn compile_function(
+        &self,
+        translator: &mut FuncTranslator,
+        module: &ModuleInfo,
+        offsets: &VMOffsets,
+        defined_index: u32,
+        body: wasmparser::FunctionBody<'_>,
+        validator: wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+    ) -> Result<CompiledCode> {
+        let index = module.num_imported_funcs + defined_index;
+        let decl = module.functions[index as usize];
+        let sig = wasm_signature(
+            &*self.isa,
+            &module.types[decl.ty as usize],
+            call_conv(&decl),
+        );
+        let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
+        let mut env = FuncEnv::new(&*self.isa, module, offsets, &self.tunables);
+        env.install_stack_limit(&mut func);
+        let mut validator = validator.into_validator(Default::default());
+        translator
+            .translate_body(&mut validator, body, &mut func, &mut env)
+            .map_err(|e| match e {
+                WasmError::InvalidWebAssembly { message, offset } => {
+                    anyhow::anyhow!("{message} (at offset 0x{offset:x})")
+                }
+                WasmError::Unsupported(msg) => anyhow::anyhow!("{msg}"),
+                other => anyhow::anyhow!("{other}"),
+            })
+            .with_context(|| {
+                format!(
+                    "failed to compile function {}",
+                    module.func_display_name(index)
+                )
+            })?;
+        self.finish(func)
+    }
+
+    /// Runs Cranelift on a function and collects its code, relocations, traps and
+    /// address map.
+    pub(crate) fn finish(&self, func: ir::Function) -> Result<CompiledCode> {
+        let mut ctx = Context::for_function(func);
+        ctx.compile(&*self.isa, &mut ControlPlane::default())
+            .map_err(|e| anyhow::anyhow!("Cranelift failed: {:?}", e.inner))?;
+        let compiled = ctx.compiled_code().unwrap();
+        let buffer = &compiled.buffer;
+        let func = &ctx.func;
+        let mut relocs = Vec::new();
+        for r in buffer.relocs() {
+            let target = match &r.target {
+                FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                    func.params.user_named_funcs()[*name].index
+                }
+                FinalizedRelocTarget::ExternalName(ExternalName::LibCall(lc)) => bail!(
+                    "the generated code needs the library routine {lc:?}, which fact does not provide (does this CPU lack SSE4.1?)"
+                ),
+                other => bail!("unexpected relocation target {other:?}"),
+            };
+            relocs.push(Relocation {
+                offset: r.offset,
+                kind: r.kind,
+                target_func: target,
+                addend: r.addend,
+            });
+        }
+        let traps = buffer
+            .traps()
+            .iter()
+            .map(|t| Ok((t.offset, trap_from_cranelift(t.code)?)))
+            .collect::<Result<_>>()?;
+        let mut address_map: Vec<(u32, u32)> = Vec::new();
+        for loc in buffer.get_srclocs_sorted() {
+            let wasm = loc.loc;
+            if wasm.is_default() {
+                continue;
+            }
+            if address_map.last().map(|l| l.1) != Some(wasm.bits()) {
+                address_map.push((loc.start, wasm.bits()));
+            }
+        }
+        Ok(CompiledCode {
+            code: buffer.data().to_vec(),
+            relocs,
+            traps,
+            address_map,
+        })
+    }
+
+    /// The convention of every call between the host and wasm.
+    pub(crate) fn host_call_conv(&self) -> CallConv {
+        CallConv::triple_default(self.isa.triple())
+    }
+}

@@ -1,0 +1,262 @@
+//! The artifact format shared by the object builder (which writes it) and the runtime
+//! (which maps it): an ELF file whose sections are
+//!
+//! - `.text`: all machine code, page-aligned, calls already resolved (no relocations);
+//! - `.fact.header`: the [`ArtifactHeader`] (compatibility string and checksum);
+//! - `.fact.meta`: the [`ArtifactInfo`], serialized with postcard;
+//! - `.fact.data`: the wasm data segments of every module, concatenated.
+//!
+//! The ELF header's `e_flags` carry [`ArtifactKind`] too, so a module artifact and a
+//! component artifact can be told apart before anything else is read.
+
+use crate::module::ModuleInfo;
+use crate::trap::Trap;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+pub const SECTION_TEXT: &str = ".text";
+pub const SECTION_HEADER: &str = ".fact.header";
+pub const SECTION_META: &str = ".fact.meta";
+pub const SECTION_DATA: &str = ".fact.data";
+
+/// The sections covered by the checksum, in order.
+pub const CHECKSUMMED_SECTIONS: [&str; 3] = [SECTION_TEXT, SECTION_META, SECTION_DATA];
+
+/// Alignment of `.text` in the file, so that it can be mapped executable in place.
+pub const TEXT_ALIGN: u64 = 0x1_0000;
+
+/// The first bytes of the header section.
+pub const MAGIC: [u8; 8] = *b"\0factart";
+/// Bumped whenever the layout of anything in an artifact changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What an artifact holds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArtifactKind {
+    Module,
+    Component,
+}
+
+impl ArtifactKind {
+    /// The value of the ELF `e_flags` field for this kind.
+    pub fn elf_flags(self) -> u32 {
+        match self {
+            ArtifactKind::Module => 0x0046_0001,
+            ArtifactKind::Component => 0x0046_0002,
+        }
+    }
+
+    pub fn from_elf_flags(flags: u32) -> Option<ArtifactKind> {
+        [ArtifactKind::Module, ArtifactKind::Component]
+            .into_iter()
+            .find(|k| k.elf_flags() == flags)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ArtifactKind::Module => "a precompiled core module",
+            ArtifactKind::Component => "a precompiled component",
+        }
+    }
+}
+
+/// The checksum of an artifact's checksummed sections.
+pub fn checksum(sections: &[&[u8]]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    for s in sections {
+        hasher.update(&(s.len() as u64).to_le_bytes());
+        hasher.update(s);
+    }
+    hasher.finalize()
+}
+
+/// The contents of `.fact.header`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArtifactHeader {
+    pub kind: ArtifactKind,
+    /// [`checksum`] of the [`CHECKSUMMED_SECTIONS`].
+    pub checksum: u32,
+    /// Everything the code depends on: fact and Cranelift versions, target, settings.
+    /// An engine only loads artifacts whose string equals its own.
+    pub compat: String,
+}
+
+impl ArtifactHeader {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(self.kind.elf_flags()).to_le_bytes());
+        out.extend_from_slice(&self.checksum.to_le_bytes());
+        out.extend_from_slice(&(self.compat.len() as u32).to_le_bytes());
+        out.extend_from_slice(self.compat.as_bytes());
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<ArtifactHeader> {
+        let mut r = bytes;
+        let mut take = |n: usize| -> Result<&[u8]> {
+            if r.len() < n {
+                bail!("artifact header is truncated");
+            }
+            let (a, b) = r.split_at(n);
+            r = b;
+            Ok(a)
+        };
+        if take(8)? != MAGIC {
+            bail!("not a fact artifact (bad header magic)");
+        }
+        let u32_at = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
+        let version = u32_at(take(4)?);
+        if version != FORMAT_VERSION {
+            bail!(
+                "artifact format version {version} is not supported (this build reads version {FORMAT_VERSION}); recompile it"
+            );
+        }
+        let kind = ArtifactKind::from_elf_flags(u32_at(take(4)?))
+            .context("artifact header names an unknown artifact kind")?;
+        let checksum = u32_at(take(4)?);
+        let len = u32_at(take(4)?) as usize;
+        let compat = std::str::from_utf8(take(len)?)
+            .context("artifact compatibility string is not UTF-8")?
+            .to_string();
+        Ok(ArtifactHeader {
+            kind,
+            checksum,
+            compat,
+        })
+    }
+}
+
+/// A range of `.text`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextRange {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl TextRange {
+    pub fn end(&self) -> u32 {
+        self.start + self.len
+    }
+}
+
+/// A compiled wasm function.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CompiledFunc {
+    pub text: TextRange,
+    /// `(offset in the function's code, offset in the wasm binary)`, sorted by code offset.
+    pub address_map: Vec<(u32, u32)>,
+}
+
+/// An entry trampoline (host → wasm, array of raw values) for one signature.
+#[derive(Copy, Clone, Debug, Serialize, Deserialize)]
+pub struct Trampoline {
+    /// The module type index of the signature.
+    pub ty: u32,
+    pub text: TextRange,
+}
+
+/// A compiled core module inside an artifact.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CompiledModuleInfo {
+    pub module: ModuleInfo,
+    /// The defined functions, in order.
+    pub funcs: Vec<CompiledFunc>,
+    /// Entry trampolines for every signature of an escaping function.
+    pub array_trampolines: Vec<Trampoline>,
+    /// This module's data blob within `.fact.data`.
+    pub data: TextRange,
+}
+
+/// A trapping instruction.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrapSite {
+    /// Offset in `.text`.
+    pub offset: u32,
+    /// The trap, or `None` where the code raises an error that a builtin or a host
+    /// function has just recorded (the runtime keeps it with the current activation).
+    pub trap: Option<Trap>,
+}
+
+/// The metadata of an artifact (`.fact.meta`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ArtifactInfo {
+    pub kind: ArtifactKind,
+    pub modules: Vec<CompiledModuleInfo>,
+    /// Every trap site in `.text`, sorted by offset.
+    pub traps: Vec<TrapSite>,
+    /// The component description, for component artifacts (postcard bytes of the
+    /// component metadata, decoded by the component layer).
+    pub component: Option<Vec<u8>>,
+}
+
+impl ArtifactInfo {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("serializing artifact metadata cannot fail")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<ArtifactInfo> {
+        postcard::from_bytes(bytes).context("artifact metadata is corrupt")
+    }
+
+    /// Checks that every text range lies within a text section of `text_len` bytes and
+    /// that data ranges lie within the data section, so later lookups cannot go astray.
+    pub fn check_ranges(&self, text_len: usize, data_len: usize) -> Result<()> {
+        let in_text = |r: &TextRange| {
+            (r.start as usize)
+                .checked_add(r.len as usize)
+                .is_some_and(|e| e <= text_len)
+        };
+        for m in &self.modules {
+            for f in &m.funcs {
+                if !in_text(&f.text) {
+                    bail!("artifact metadata names code outside the text section");
+                }
+            }
+            for t in &m.array_trampolines {
+                if !in_text(&t.text) || t.ty as usize >= m.module.types.len() {
+                    bail!("artifact metadata names a bad trampoline");
+                }
+            }
+            if (m.data.start as usize)
+                .checked_add(m.data.len as usize)
+                .is_none_or(|e| e > data_len)
+            {
+                bail!("artifact metadata names data outside the data section");
+            }
+            if m.funcs.len() != m.module.num_defined_funcs() as usize {
+                bail!("artifact metadata does not match its module");
+            }
+        }
+        if self.traps.iter().any(|t| t.offset as usize >= text_len) {
+            bail!("artifact trap table points outside the text section");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_round_trips_and_rejects_garbage() {
+        let h = ArtifactHeader {
+            kind: ArtifactKind::Component,
+            checksum: 0xdead_beef,
+            compat: "fact 0.1.0".into(),
+        };
+        let bytes = h.encode();
+        assert_eq!(ArtifactHeader::decode(&bytes).unwrap(), h);
+        assert!(ArtifactHeader::decode(&bytes[..bytes.len() - 1]).is_err());
+        let mut bad = bytes.clone();
+        bad[0] = 1;
+        assert!(ArtifactHeader::decode(&bad).is_err());
+    }
+
+    #[test]
+    fn checksum_sees_section_boundaries() {
+        assert_ne!(checksum(&[b"ab", b"c"]), checksum(&[b"a", b"bc"]));
+    }
+}

@@ -1,0 +1,83 @@
+//! Builtins: runtime functions that compiled code calls through the table whose address is
+//! at [`crate::vmoffsets::vmctx::BUILTINS`]. The compiler derives each call's signature from
+//! this list and the runtime fills the table in the same order.
+//!
+//! Builtins that can fail return a status (`0` = success); on failure they have stored the
+//! trap code in the store context's `PENDING_TRAP` field and the code raises it.
+
+/// The type of a builtin parameter or result.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BuiltinType {
+    /// A pointer (the vmctx, or a reference value).
+    Ptr,
+    I32,
+}
+
+macro_rules! builtins {
+    ($($(#[$doc:meta])* $name:ident($($param:ident),*) $(-> $result:ident)?;)*) => {
+        /// A builtin function, by index in the builtin table.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        #[allow(non_camel_case_types)]
+        pub enum Builtin {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Builtin {
+            /// Every builtin, in table order.
+            pub const ALL: &'static [Builtin] = &[$(Builtin::$name,)*];
+
+            /// Parameter types (the first is always the caller's vmctx).
+            pub fn params(self) -> &'static [BuiltinType] {
+                match self {
+                    $(Builtin::$name => &[BuiltinType::Ptr, $(BuiltinType::$param),*],)*
+                }
+            }
+
+            /// The result type, if any.
+            pub fn result(self) -> Option<BuiltinType> {
+                match self {
+                    $(Builtin::$name => builtins!(@result $($result)?),)*
+                }
+            }
+
+            /// The builtin's name, for diagnostics.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Builtin::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+    (@result) => { None };
+    (@result $r:ident) => { Some(BuiltinType::$r) };
+}
+
+builtins! {
+    /// `(memory, delta_pages) -> old_pages or -1`.
+    memory_grow(I32, I32) -> I32;
+    /// `(dst_memory, dst, src_memory, src, len) -> status`.
+    memory_copy(I32, I32, I32, I32, I32) -> I32;
+    /// `(memory, dst, byte, len) -> status`.
+    memory_fill(I32, I32, I32, I32) -> I32;
+    /// `(memory, data_segment, dst, src, len) -> status`.
+    memory_init(I32, I32, I32, I32, I32) -> I32;
+    /// `(data_segment)`.
+    data_drop(I32);
+    /// `(table, delta, init) -> old_size or -1`.
+    table_grow(I32, I32, Ptr) -> I32;
+    /// `(table, dst, value, len) -> status`.
+    table_fill(I32, I32, Ptr, I32) -> I32;
+    /// `(dst_table, src_table, dst, src, len) -> status`.
+    table_copy(I32, I32, I32, I32, I32) -> I32;
+    /// `(table, elem_segment, dst, src, len) -> status`.
+    table_init(I32, I32, I32, I32, I32) -> I32;
+    /// `(elem_segment)`.
+    elem_drop(I32);
+}
+
+impl Builtin {
+    /// The builtin's index in the builtin table.
+    pub fn index(self) -> u32 {
+        self as u32
+    }
+}

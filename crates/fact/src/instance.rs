@@ -1,0 +1,162 @@
+//! Core instances.
+
+use crate::store::{StoreId, StoreInner, StoreOpaque};
+use crate::{AsContextMut, Extern, Func, Global, Memory, Module, Table, TypedFunc, WasmParams};
+use anyhow::{bail, Context, Result};
+use fact_environ::{EntityType, Trap};
+use fact_runtime::{Imports, ValRaw};
+
+/// An instance of a module in a store.
+#[derive(Copy, Clone, Debug)]
+pub struct Instance {
+    store: StoreId,
+    id: usize,
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports`, given in the order of the module's imports.
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let store = store.as_context_mut().0;
+        instantiate(store, module, imports)
+    }
+
+    /// The export named `name`.
+    pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
+        let store = &mut store.as_context_mut().0.opaque;
+        if store.check(self.store).is_err() {
+            return None;
+        }
+        let export = store.runtime.instance(self.id).get_export(name)?;
+        Some(Extern::from_runtime(store, export))
+    }
+
+    /// All exports, in order.
+    pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let module = store.runtime.instance(self.id).module().clone();
+        module
+            .info()
+            .exports
+            .iter()
+            .map(|(name, index)| {
+                let export = store.runtime.instance(self.id).export(*index);
+                (name.clone(), Extern::from_runtime(store, export))
+            })
+            .collect()
+    }
+
+    pub fn get_func(&self, store: impl AsContextMut, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function `name` with a static type.
+    pub fn get_typed_func<Params: WasmParams, Results: WasmParams>(
+        &self,
+        mut store: impl AsContextMut,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let func = self
+            .get_func(&mut store, name)
+            .with_context(|| format!("failed to find function export `{name}`"))?;
+        func.typed(&store)
+            .with_context(|| format!("failed to convert function `{name}` to the given type"))
+    }
+
+    pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    pub fn get_table(&self, store: impl AsContextMut, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
+    pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+}
+
+/// Checks that `provided` can satisfy an import of type `expected`.
+pub(crate) fn check_import(
+    store: &StoreOpaque,
+    expected: &EntityType,
+    provided: &Extern,
+) -> Result<()> {
+    let found = match provided {
+        Extern::Func(f) => EntityType::Func(f.data(store)?.ty.clone()),
+        Extern::Table(t) => EntityType::Table(store.runtime.tables[t.id_in(store)?].ty()),
+        Extern::Memory(m) => EntityType::Memory(store.runtime.memories[m.id_in(store)?].ty()),
+        Extern::Global(g) => EntityType::Global(store.runtime.globals[g.id_in(store)?].ty),
+    };
+    let ok = match (expected, &found) {
+        (EntityType::Func(a), EntityType::Func(b)) => a == b,
+        (EntityType::Table(a), EntityType::Table(b)) => {
+            a.element == b.element && b.limits.matches(&a.limits)
+        }
+        (EntityType::Memory(a), EntityType::Memory(b)) => b.limits.matches(&a.limits),
+        (EntityType::Global(a), EntityType::Global(b)) => a == b,
+        _ => false,
+    };
+    if !ok {
+        bail!("incompatible import type: expected {expected}, found {found}");
+    }
+    Ok(())
+}
+
+pub(crate) fn instantiate<T>(
+    store: &mut StoreInner<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
+    if !crate::Engine::same(module.engine(), &store.opaque.engine) {
+        bail!("cross-engine instantiation is not supported");
+    }
+    let info = module.info();
+    if imports.len() != info.imports.len() {
+        bail!(
+            "expected {} imports, found {}",
+            info.imports.len(),
+            imports.len()
+        );
+    }
+    let opaque = &mut store.opaque;
+    let mut resolved = Imports::default();
+    for (import, provided) in info.imports.iter().zip(imports) {
+        check_import(opaque, &import.ty, provided).with_context(|| {
+            format!(
+                "incompatible import type for `{}::{}`",
+                import.module, import.name
+            )
+        })?;
+        match provided {
+            Extern::Func(f) => {
+                // SAFETY: the funcref is live in this store.
+                resolved.funcs.push(unsafe { *f.func_ref(opaque)? })
+            }
+            Extern::Table(t) => resolved.tables.push(t.id_in(opaque)?),
+            Extern::Memory(m) => resolved.memories.push(m.id_in(opaque)?),
+            Extern::Global(g) => resolved.globals.push(g.id_in(opaque)?),
+        }
+    }
+    let id = opaque.runtime.instantiate(module.runtime(), &resolved)?;
+    let instance = Instance {
+        store: opaque.id,
+        id,
+    };
+    if let Some(start) = info.start {
+        let func_ref = opaque.runtime.instance(id).func_ref(start);
+        let mut raw = [ValRaw::default(); 1];
+        // SAFETY: the start function takes and returns nothing.
+        unsafe { crate::func::invoke_wasm(opaque, func_ref, &mut raw)? };
+    }
+    Ok(instance)
+}
+
+/// Whether an instantiation error is a trap (the module was valid and linked, but its
+/// initialization failed).
+pub fn is_trap(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Trap>().is_some()
+}

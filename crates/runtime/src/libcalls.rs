@@ -1,0 +1,206 @@
+//! The builtins compiled code calls (see `fact_environ::builtins` for the list and the
+//! calling convention). Failing builtins record a trap with [`set_pending`] and return a
+//! non-zero status; the calling code then raises it.
+
+use crate::instance::Instance;
+use crate::table::Table;
+use crate::traps::{set_pending, Pending};
+use fact_environ::builtins::Builtin;
+use fact_environ::Trap;
+
+fn fail(trap: Trap) -> u32 {
+    set_pending(Pending::Trap(trap));
+    1
+}
+
+/// Checks that `start..start+len` lies within `0..size`.
+fn in_bounds(start: u32, len: u32, size: usize) -> bool {
+    (start as u64 + len as u64) <= size as u64
+}
+
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let id = instance.memory_id(mem);
+    let memory = &mut instance.store().memories[id];
+    match memory.grow(delta.into()) {
+        Some(old) => old as u32,
+        None => u32::MAX,
+    }
+}
+
+unsafe extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_mem: u32,
+    dst: u32,
+    src_mem: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let store = instance.store();
+    let d = &store.memories[instance.memory_id(dst_mem)];
+    let s = &store.memories[instance.memory_id(src_mem)];
+    if !in_bounds(dst, len, d.len()) || !in_bounds(src, len, s.len()) {
+        return fail(Trap::MemoryOutOfBounds);
+    }
+    std::ptr::copy(
+        s.base().add(src as usize),
+        d.base().add(dst as usize),
+        len as usize,
+    );
+    0
+}
+
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let memory = &instance.store().memories[instance.memory_id(mem)];
+    if !in_bounds(dst, len, memory.len()) {
+        return fail(Trap::MemoryOutOfBounds);
+    }
+    std::ptr::write_bytes(memory.base().add(dst as usize), val as u8, len as usize);
+    0
+}
+
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    mem: u32,
+    seg: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let module = instance.module().clone();
+    let bytes = if instance.dropped_data[seg as usize] {
+        &[][..]
+    } else {
+        module.data_segment(seg as usize)
+    };
+    let memory = &instance.store().memories[instance.memory_id(mem)];
+    if !in_bounds(dst, len, memory.len()) || !in_bounds(src, len, bytes.len()) {
+        return fail(Trap::MemoryOutOfBounds);
+    }
+    std::ptr::copy_nonoverlapping(
+        bytes.as_ptr().add(src as usize),
+        memory.base().add(dst as usize),
+        len as usize,
+    );
+    0
+}
+
+unsafe extern "C" fn data_drop(vmctx: *mut u8, seg: u32) {
+    Instance::from_vmctx(vmctx).dropped_data[seg as usize] = true;
+}
+
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let table = &mut instance.store().tables[instance.table_id(table)];
+    table.grow(delta, init).unwrap_or(u32::MAX)
+}
+
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let table = &mut instance.store().tables[instance.table_id(table)];
+    if table.fill(dst, val, len) {
+        0
+    } else {
+        fail(Trap::TableOutOfBounds)
+    }
+}
+
+unsafe extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let store = instance.store();
+    let d: *mut Table = &mut *store.tables[instance.table_id(dst_table)];
+    let s: *const Table = &*store.tables[instance.table_id(src_table)];
+    if Table::copy(d, s, dst, src, len) {
+        0
+    } else {
+        fail(Trap::TableOutOfBounds)
+    }
+}
+
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    seg: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let store = instance.store();
+    let values = if instance.dropped_elems[seg as usize] {
+        Vec::new()
+    } else {
+        instance.elem_values(store, seg as usize)
+    };
+    let table = &mut store.tables[instance.table_id(table)];
+    if !in_bounds(dst, len, table.len() as usize) || !in_bounds(src, len, values.len()) {
+        drop(values);
+        return fail(Trap::TableOutOfBounds);
+    }
+    for i in 0..len {
+        table.set(dst + i, values[(src + i) as usize]);
+    }
+    0
+}
+
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) {
+    Instance::from_vmctx(vmctx).dropped_elems[seg as usize] = true;
+}
+
+struct BuiltinTable([*const u8; 10]);
+// SAFETY: a table of function addresses, never written.
+unsafe impl Sync for BuiltinTable {}
+
+static BUILTINS: BuiltinTable = BuiltinTable([
+    memory_grow as *const u8,
+    memory_copy as *const u8,
+    memory_fill as *const u8,
+    memory_init as *const u8,
+    data_drop as *const u8,
+    table_grow as *const u8,
+    table_fill as *const u8,
+    table_copy as *const u8,
+    table_init as *const u8,
+    elem_drop as *const u8,
+]);
+
+const _: () = assert!(Builtin::ALL.len() == 10);
+
+/// The builtin table, in [`Builtin`] order.
+pub fn builtins_table() -> *const *const u8 {
+    BUILTINS.0.as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_order_matches_the_builtin_list() {
+        let expected = [
+            (Builtin::memory_grow, memory_grow as *const u8),
+            (Builtin::memory_copy, memory_copy as *const u8),
+            (Builtin::memory_fill, memory_fill as *const u8),
+            (Builtin::memory_init, memory_init as *const u8),
+            (Builtin::data_drop, data_drop as *const u8),
+            (Builtin::table_grow, table_grow as *const u8),
+            (Builtin::table_fill, table_fill as *const u8),
+            (Builtin::table_copy, table_copy as *const u8),
+            (Builtin::table_init, table_init as *const u8),
+            (Builtin::elem_drop, elem_drop as *const u8),
+        ];
+        for (b, f) in expected {
+            assert_eq!(BUILTINS.0[b.index() as usize], f, "{}", b.name());
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Tables of references: funcrefs (`*const VMFuncRef`, 0 is null) and externrefs (store
+//! handles, 0 is null).
+
+use crate::vmcontext::VMTableDefinition;
+use fact_environ::{RefType, TableType};
+
+/// The most elements a table may have when its type sets no maximum.
+pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+
+/// A table. Always boxed: compiled code holds pointers to its definition.
+pub struct Table {
+    def: VMTableDefinition,
+    elements: Vec<usize>,
+    ty: TableType,
+}
+
+// SAFETY: owned by one store and only used through it.
+unsafe impl Send for Table {}
+
+impl Table {
+    pub fn new(ty: TableType, init: usize) -> anyhow::Result<Box<Table>> {
+        if ty.limits.min > MAX_TABLE_ELEMENTS {
+            anyhow::bail!(
+                "table of {} elements exceeds the limit of {MAX_TABLE_ELEMENTS}",
+                ty.limits.min
+            );
+        }
+        let mut table = Box::new(Table {
+            def: VMTableDefinition {
+                base: std::ptr::null_mut(),
+                current_elements: 0,
+            },
+            elements: vec![init; ty.limits.min as usize],
+            ty,
+        });
+        table.sync();
+        Ok(table)
+    }
+
+    fn sync(&mut self) {
+        self.def.base = self.elements.as_mut_ptr();
+        self.def.current_elements = self.elements.len() as u64;
+    }
+
+    pub fn element_type(&self) -> RefType {
+        self.ty.element
+    }
+
+    pub fn ty(&self) -> TableType {
+        let mut ty = self.ty;
+        ty.limits.min = self.elements.len() as u64;
+        ty
+    }
+
+    pub fn definition(&mut self) -> *mut VMTableDefinition {
+        &mut self.def
+    }
+
+    pub fn len(&self) -> u32 {
+        self.elements.len() as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.elements.is_empty()
+    }
+
+    pub fn get(&self, i: u32) -> Option<usize> {
+        self.elements.get(i as usize).copied()
+    }
+
+    pub fn set(&mut self, i: u32, v: usize) -> bool {
+        match self.elements.get_mut(i as usize) {
+            Some(e) => {
+                *e = v;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn elements(&self) -> &[usize] {
+        &self.elements
+    }
+
+    /// Grows by `delta` elements set to `init`; returns the old size or `None`.
+    pub fn grow(&mut self, delta: u32, init: usize) -> Option<u32> {
+        let old = self.elements.len() as u64;
+        let new = old + u64::from(delta);
+        let max = self
+            .ty
+            .limits
+            .max
+            .unwrap_or(MAX_TABLE_ELEMENTS)
+            .min(MAX_TABLE_ELEMENTS);
+        if new > max {
+            return None;
+        }
+        self.elements.try_reserve(delta as usize).ok()?;
+        self.elements.resize(new as usize, init);
+        self.sync();
+        Some(old as u32)
+    }
+
+    /// `table.fill`: false if out of bounds.
+    pub fn fill(&mut self, dst: u32, v: usize, len: u32) -> bool {
+        let Some(end) = dst.checked_add(len).filter(|&e| e <= self.len()) else {
+            return false;
+        };
+        self.elements[dst as usize..end as usize].fill(v);
+        true
+    }
+
+    /// `table.copy` between two tables (which may be the same): false if out of bounds.
+    ///
+    /// # Safety
+    ///
+    /// Both pointers must be valid.
+    pub unsafe fn copy(dst: *mut Table, src: *const Table, d: u32, s: u32, len: u32) -> bool {
+        let (dst_len, src_len) = ((*dst).len(), (*src).len());
+        if d.checked_add(len).is_none_or(|e| e > dst_len)
+            || s.checked_add(len).is_none_or(|e| e > src_len)
+        {
+            return false;
+        }
+        let from = (*src).elements.as_ptr().add(s as usize);
+        let to = (*dst).elements.as_mut_ptr().add(d as usize);
+        std::ptr::copy(from, to, len as usize);
+        true
+    }
+}
