@@ -467,11 +467,32 @@ impl FuncEnvironment for FuncEnv<'_> {
         call_args: &[ir::Value],
     ) -> WasmResult<Option<ir::Inst>> {
         let ptr = self.ptr();
+        let addr = self.table_element_addr(
+            &mut builder.cursor(),
+            table_index,
+            callee,
+            Trap::UndefinedElement,
+        );
+        let func_ref = builder.ins().load(ptr, MemFlags::trusted(), addr, 0);
+
+        // A null entry traps with a message naming the index, recorded by a builtin on a
+        // cold path.
+        let null_block = builder.create_block();
+        let cont = builder.create_block();
+        builder.ins().brif(func_ref, cont, &[], null_block, &[]);
+        builder.switch_to_block(null_block);
+        builder.seal_block(null_block);
+        builder.set_cold_block(null_block);
+        self.call_builtin(
+            &mut builder.cursor(),
+            Builtin::uninitialized_element,
+            &[callee],
+        );
+        builder.ins().trap(TRAP_PENDING);
+        builder.switch_to_block(cont);
+        builder.seal_block(cont);
+
         let mut pos = builder.cursor();
-        let addr = self.table_element_addr(&mut pos, table_index, callee, Trap::UndefinedElement);
-        let func_ref = pos.ins().load(ptr, MemFlags::trusted(), addr, 0);
-        pos.ins()
-            .trapz(func_ref, trap_code(Trap::IndirectCallToNull));
         let vmctx = self.vmctx_value(pos.func);
         let actual = pos.ins().load(
             types::I32,

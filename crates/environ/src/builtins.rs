@@ -73,6 +73,8 @@ builtins! {
     table_init(I32, I32, I32, I32, I32) -> I32;
     /// `(elem_segment)`.
     elem_drop(I32);
+    /// `(index)`: records the trap of a `call_indirect` through a null entry at `index`.
+    uninitialized_element(I32);
 }
 
 impl Builtin {

@@ -279,6 +279,9 @@ pub(crate) unsafe fn invoke_wasm(
     raw: &mut [ValRaw],
 ) -> Result<()> {
     let f = *func_ref;
+    if f.array_call.is_null() {
+        bail!("internal error: a host function was called as a wasm function");
+    }
     let ctx = store.runtime.ctx();
     let max_stack = store.engine.config().max_wasm_stack;
     type ArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut ValRaw, usize);

@@ -147,10 +147,10 @@ pub(crate) fn instantiate<T>(
         id,
     };
     if let Some(start) = info.start {
+        // The start function may be an imported host function: call it as a `Func`.
         let func_ref = opaque.runtime.instance(id).func_ref(start);
-        let mut raw = [ValRaw::default(); 1];
-        // SAFETY: the start function takes and returns nothing.
-        unsafe { crate::func::invoke_wasm(opaque, func_ref, &mut raw)? };
+        let func = opaque.func_for_ref(func_ref);
+        crate::func::call_raw(store, func, &mut [ValRaw::default(); 1])?;
     }
     Ok(instance)
 }

@@ -157,7 +157,14 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) {
     Instance::from_vmctx(vmctx).dropped_elems[seg as usize] = true;
 }
 
-struct BuiltinTable([*const u8; 10]);
+unsafe extern "C" fn uninitialized_element(_vmctx: *mut u8, index: u32) {
+    set_pending(Pending::Error(
+        anyhow::Error::new(Trap::IndirectCallToNull)
+            .context(format!("uninitialized element {index}")),
+    ));
+}
+
+struct BuiltinTable([*const u8; 11]);
 // SAFETY: a table of function addresses, never written.
 unsafe impl Sync for BuiltinTable {}
 
@@ -172,9 +179,10 @@ static BUILTINS: BuiltinTable = BuiltinTable([
     table_copy as *const u8,
     table_init as *const u8,
     elem_drop as *const u8,
+    uninitialized_element as *const u8,
 ]);
 
-const _: () = assert!(Builtin::ALL.len() == 10);
+const _: () = assert!(Builtin::ALL.len() == 11);
 
 /// The builtin table, in [`Builtin`] order.
 pub fn builtins_table() -> *const *const u8 {
@@ -198,6 +206,10 @@ mod tests {
             (Builtin::table_copy, table_copy as *const u8),
             (Builtin::table_init, table_init as *const u8),
             (Builtin::elem_drop, elem_drop as *const u8),
+            (
+                Builtin::uninitialized_element,
+                uninitialized_element as *const u8,
+            ),
         ];
         for (b, f) in expected {
             assert_eq!(BUILTINS.0[b.index() as usize], f, "{}", b.name());

@@ -1,0 +1,90 @@
+//! `fact wast`.
+
+use anyhow::Result;
+use fact_wast::{SkipList, Summary};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct WastArgs {
+    /// Scripts, or directories to search for `*.wast` files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// A skip list (see `wast-tests/core/spec-skip.txt`): files and directives not run.
+    #[arg(long)]
+    skip_list: Option<PathBuf>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Print a Markdown conformance table (used for docs/conformance.md).
+    #[arg(long)]
+    markdown: bool,
+}
+
+/// Expands directories into the `.wast` files below them, sorted.
+pub fn collect(paths: &[PathBuf]) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "wast") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+pub fn run(args: WastArgs) -> Result<ExitCode> {
+    let skips = match &args.skip_list {
+        Some(p) => SkipList::load(p)?,
+        None => SkipList::default(),
+    };
+    let engine = fact::Engine::default();
+    let mut summary = Summary::default();
+    let mut skipped_files = Vec::new();
+    for file in collect(&args.files) {
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if let Some(reason) = skips.file_reason(&name) {
+            skipped_files.push((name, reason.to_string()));
+            continue;
+        }
+        let report = fact_wast::run_file(&engine, &file, &skips.lines_for(&name));
+        if !args.json && !args.markdown {
+            print!("{}", report.to_text());
+        }
+        summary.add(report);
+    }
+    if args.json {
+        println!("{}", summary.to_json());
+    } else if args.markdown {
+        print!("{}", fact_wast::report::markdown(&summary, &skipped_files));
+    } else {
+        if !skipped_files.is_empty() {
+            println!("{} files skipped by the skip list", skipped_files.len());
+        }
+        println!("{}", summary.summary_line());
+    }
+    Ok(if summary.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
