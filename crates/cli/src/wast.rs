@@ -19,6 +19,9 @@ pub struct WastArgs {
     /// Print a Markdown conformance table (used for docs/conformance.md).
     #[arg(long)]
     markdown: bool,
+    /// Compile with explicit bounds checks instead of guard pages.
+    #[arg(long)]
+    bounds_checks: bool,
 }
 
 /// Expands directories into the `.wast` files below them, sorted.
@@ -53,7 +56,9 @@ pub fn run(args: WastArgs) -> Result<ExitCode> {
         Some(p) => SkipList::load(p)?,
         None => SkipList::default(),
     };
-    let engine = fact::Engine::default();
+    let mut config = fact_wast::config();
+    config.guard_pages(!args.bounds_checks);
+    let engine = fact::Engine::new(&config)?;
     let mut summary = Summary::default();
     let mut skipped_files = Vec::new();
     for file in collect(&args.files) {

@@ -261,9 +261,11 @@ impl<'a> FuncEnv<'a> {
             let epoch_ptr = builder
                 .ins()
                 .load(ptr, readonly(), vmctx, vmctx::EPOCH_PTR as i32);
+            // Another thread advances the epoch: an atomic load, which no optimization may
+            // merge with an earlier load of the same address.
             let epoch = builder
                 .ins()
-                .load(types::I64, MemFlags::trusted(), epoch_ptr, 0);
+                .atomic_load(types::I64, MemFlags::trusted(), epoch_ptr);
             let deadline = builder.ins().load(
                 types::I64,
                 MemFlags::trusted(),

@@ -43,7 +43,7 @@ impl ArtifactBuilder {
 
     /// Appends code to `.text` (relocations are patched by the caller).
     fn append(&mut self, code: &CompiledCode, name: String) -> Result<TextRange> {
-        while self.text.len() % FUNC_ALIGN != 0 {
+        while !self.text.len().is_multiple_of(FUNC_ALIGN) {
             self.text.push(0);
         }
         let start = u32::try_from(self.text.len())
@@ -126,7 +126,7 @@ impl ArtifactBuilder {
         if self.text.is_empty() {
             self.text.push(0xcc);
         }
-        while self.text.len() as u64 % TEXT_ALIGN != 0 {
+        while !(self.text.len() as u64).is_multiple_of(TEXT_ALIGN) {
             self.text.push(0xcc);
         }
         self.traps.sort_by_key(|t| t.offset);
@@ -137,9 +137,10 @@ impl ArtifactBuilder {
             component,
         };
         let meta = info.to_bytes();
+        // The checksum covers the finished file; it is patched in at the end.
         let header = ArtifactHeader {
             kind: self.kind,
-            checksum: checksum(&[&self.text, &meta, &self.data]),
+            checksum: 0,
             compat: compat.to_string(),
         };
 
@@ -184,8 +185,25 @@ impl ArtifactBuilder {
             );
             obj.set_section_data(id, bytes, align);
         }
-        Ok(obj.write()?)
+        let mut image = obj.write()?;
+        let field = header_offset(&image)? + ArtifactHeader::CHECKSUM_OFFSET;
+        let sum = checksum(&image, field);
+        image[field..field + 4].copy_from_slice(&sum.to_le_bytes());
+        Ok(image)
     }
+}
+
+/// The file offset of the header section in a written image.
+fn header_offset(image: &[u8]) -> Result<usize> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(image)?;
+    let section = file
+        .section_by_name(SECTION_HEADER)
+        .ok_or_else(|| anyhow::anyhow!("the written image lacks its header section"))?;
+    let (offset, _) = section
+        .file_range()
+        .ok_or_else(|| anyhow::anyhow!("the header section has no contents"))?;
+    Ok(offset as usize)
 }
 
 /// Writes a resolved PC-relative call displacement.

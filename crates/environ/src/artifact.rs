@@ -19,9 +19,6 @@ pub const SECTION_HEADER: &str = ".fact.header";
 pub const SECTION_META: &str = ".fact.meta";
 pub const SECTION_DATA: &str = ".fact.data";
 
-/// The sections covered by the checksum, in order.
-pub const CHECKSUMMED_SECTIONS: [&str; 3] = [SECTION_TEXT, SECTION_META, SECTION_DATA];
-
 /// Alignment of `.text` in the file, so that it can be mapped executable in place.
 pub const TEXT_ALIGN: u64 = 0x1_0000;
 
@@ -60,13 +57,13 @@ impl ArtifactKind {
     }
 }
 
-/// The checksum of an artifact's checksummed sections.
-pub fn checksum(sections: &[&[u8]]) -> u32 {
+/// The checksum of a whole artifact image: CRC-32 of every byte of the file, with the four
+/// bytes of the checksum field itself (at `field`) read as zero.
+pub fn checksum(image: &[u8], field: usize) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
-    for s in sections {
-        hasher.update(&(s.len() as u64).to_le_bytes());
-        hasher.update(s);
-    }
+    hasher.update(&image[..field]);
+    hasher.update(&[0; 4]);
+    hasher.update(&image[field + 4..]);
     hasher.finalize()
 }
 
@@ -74,7 +71,7 @@ pub fn checksum(sections: &[&[u8]]) -> u32 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArtifactHeader {
     pub kind: ArtifactKind,
-    /// [`checksum`] of the [`CHECKSUMMED_SECTIONS`].
+    /// [`checksum`] of the whole file.
     pub checksum: u32,
     /// Everything the code depends on: fact and Cranelift versions, target, settings.
     /// An engine only loads artifacts whose string equals its own.
@@ -82,6 +79,9 @@ pub struct ArtifactHeader {
 }
 
 impl ArtifactHeader {
+    /// Where the checksum field is within the encoded header.
+    pub const CHECKSUM_OFFSET: usize = 16;
+
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&MAGIC);
@@ -256,7 +256,24 @@ mod tests {
     }
 
     #[test]
-    fn checksum_sees_section_boundaries() {
-        assert_ne!(checksum(&[b"ab", b"c"]), checksum(&[b"a", b"bc"]));
+    fn checksum_ignores_only_its_own_field() {
+        let image = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        let mut patched = image;
+        patched[2..6].copy_from_slice(&[9, 9, 9, 9]);
+        assert_eq!(checksum(&image, 2), checksum(&patched, 2));
+        patched[0] = 0;
+        assert_ne!(checksum(&image, 2), checksum(&patched, 2));
+    }
+
+    #[test]
+    fn checksum_field_offset_matches_the_encoding() {
+        let h = ArtifactHeader {
+            kind: ArtifactKind::Module,
+            checksum: 0x0403_0201,
+            compat: String::new(),
+        };
+        let bytes = h.encode();
+        let at = ArtifactHeader::CHECKSUM_OFFSET;
+        assert_eq!(&bytes[at..at + 4], &[1, 2, 3, 4]);
     }
 }

@@ -75,10 +75,8 @@ fn translate(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
             continue;
         }
         match payload {
-            Payload::Version { encoding, .. } => {
-                if encoding != Encoding::Module {
-                    bail!("expected a core module, found a component");
-                }
+            Payload::Version { encoding, .. } if encoding != Encoding::Module => {
+                bail!("expected a core module, found a component");
             }
             Payload::TypeSection(section) => {
                 for group in section {

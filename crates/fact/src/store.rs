@@ -30,6 +30,8 @@ pub struct Store<T> {
 /// The store's contents. Boxed, so that compiled code and host functions can point at it.
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
+    /// Boxed: compiled code holds pointers to each context.
+    #[allow(clippy::vec_box)]
     pub(crate) host_funcs: Vec<Box<HostFuncCtx<T>>>,
     pub(crate) data: T,
 }
@@ -198,6 +200,11 @@ impl<T> StoreContext<'_, T> {
 impl<T> StoreContextMut<'_, T> {
     pub fn data(&self) -> &T {
         &self.0.data
+    }
+    /// See [`Store::set_epoch_deadline`].
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let deadline = self.0.opaque.engine.current_epoch().saturating_add(ticks);
+        self.0.opaque.runtime.set_epoch_deadline(deadline);
     }
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.0.data

@@ -98,7 +98,7 @@ impl CodeMemory {
             }
         };
         let header_range = section(SECTION_HEADER).context("not a precompiled fact artifact")?;
-        let header = ArtifactHeader::decode(&bytes[header_range])?;
+        let header = ArtifactHeader::decode(&bytes[header_range.clone()])?;
         let found = found.unwrap_or(header.kind);
         if found != kind || header.kind != kind {
             bail!(
@@ -118,12 +118,7 @@ impl CodeMemory {
         let text = section(SECTION_TEXT)?;
         let meta = section(SECTION_META)?;
         let data = section(SECTION_DATA)?;
-        if checksum(&[
-            &bytes[text.clone()],
-            &bytes[meta.clone()],
-            &bytes[data.clone()],
-        ]) != header.checksum
-        {
+        if checksum(bytes, header_range.start + ArtifactHeader::CHECKSUM_OFFSET) != header.checksum {
             bail!("artifact checksum mismatch: the file is corrupted");
         }
         let info = ArtifactInfo::from_bytes(&bytes[meta])?;
@@ -134,7 +129,7 @@ impl CodeMemory {
 
         let page = rustix::param::page_size();
         let base = bytes.as_ptr() as usize;
-        if (base + text.start) % page != 0 || text.len() % page != 0 {
+        if !(base + text.start).is_multiple_of(page) || text.len() % page != 0 {
             bail!("artifact text section is not page-aligned");
         }
 

@@ -2,6 +2,7 @@
 //! against the engine. Used by `fact wast` and by the conformance tests.
 
 mod core;
+mod host;
 pub mod report;
 pub mod skips;
 mod spectest;
@@ -96,6 +97,7 @@ impl WastContext {
         let mut linker = Linker::new(engine);
         linker.allow_shadowing(true);
         spectest::define(&mut linker, &mut store)?;
+        host::define(&mut linker)?;
         Ok(WastContext {
             engine: engine.clone(),
             store,
@@ -421,6 +423,14 @@ impl WastContext {
             D::Thread(_) | D::Wait { .. } => Outcome::Skip("threads".into()),
         })
     }
+}
+
+/// The engine configuration scripts run with: the defaults, plus epoch interruption (so
+/// the `fact.epoch_deadline` host function works; without a deadline nothing changes).
+pub fn config() -> fact::Config {
+    let mut config = fact::Config::new();
+    config.epoch_interruption(true);
+    config
 }
 
 /// Runs the script `text` (named `name` in reports). Directives on lines in `skip_lines`
