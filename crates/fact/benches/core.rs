@@ -20,7 +20,11 @@ fn measure(budget: Duration, mut f: impl FnMut()) -> Duration {
 fn big_module(n: usize) -> String {
     let mut wat = String::from("(module (memory 1) (global $g (mut i32) (i32.const 0))\n");
     for i in 0..n {
-        let callee = if i == 0 { "(local.get 0)".to_string() } else { format!("(call $f{} (local.get 0))", i - 1) };
+        let callee = if i == 0 {
+            "(local.get 0)".to_string()
+        } else {
+            format!("(call $f{} (local.get 0))", i - 1)
+        };
         wat.push_str(&format!(
             "(func $f{i} (export \"f{i}\") (param i32) (result i32) (local i32)
                (local.set 1 (i32.const {i}))
@@ -91,9 +95,15 @@ fn main() {
 
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &small).unwrap();
-    let nop = instance.get_typed_func::<(), ()>(&mut store, "nop").unwrap();
-    let mix = instance.get_typed_func::<(i32, i64), f32>(&mut store, "mix").unwrap();
-    let call_host = instance.get_typed_func::<i32, ()>(&mut store, "call_host").unwrap();
+    let nop = instance
+        .get_typed_func::<(), ()>(&mut store, "nop")
+        .unwrap();
+    let mix = instance
+        .get_typed_func::<(i32, i64), f32>(&mut store, "mix")
+        .unwrap();
+    let call_host = instance
+        .get_typed_func::<i32, ()>(&mut store, "call_host")
+        .unwrap();
 
     const N: u32 = 1_000_000;
     let t = measure(Duration::from_secs(1), || {
@@ -101,23 +111,37 @@ fn main() {
             nop.call(&mut store, ()).unwrap();
         }
     });
-    println!("host -> wasm, typed `nop`: {:.1} ns per call", t.as_secs_f64() * 1e9 / N as f64);
+    println!(
+        "host -> wasm, typed `nop`: {:.1} ns per call",
+        t.as_secs_f64() * 1e9 / N as f64
+    );
     let t = measure(Duration::from_secs(1), || {
         for i in 0..N {
             mix.call(&mut store, (i as i32, 7)).unwrap();
         }
     });
-    println!("host -> wasm, typed `(i32, i64) -> f32`: {:.1} ns per call", t.as_secs_f64() * 1e9 / N as f64);
+    println!(
+        "host -> wasm, typed `(i32, i64) -> f32`: {:.1} ns per call",
+        t.as_secs_f64() * 1e9 / N as f64
+    );
     let dynamic = instance.get_func(&mut store, "mix").unwrap();
     let mut out = [Val::F32(0)];
     let t = measure(Duration::from_secs(1), || {
         for i in 0..N {
-            dynamic.call(&mut store, &[Val::I32(i as i32), Val::I64(7)], &mut out).unwrap();
+            dynamic
+                .call(&mut store, &[Val::I32(i as i32), Val::I64(7)], &mut out)
+                .unwrap();
         }
     });
-    println!("host -> wasm, dynamic `(i32, i64) -> f32`: {:.1} ns per call", t.as_secs_f64() * 1e9 / N as f64);
+    println!(
+        "host -> wasm, dynamic `(i32, i64) -> f32`: {:.1} ns per call",
+        t.as_secs_f64() * 1e9 / N as f64
+    );
     let t = measure(Duration::from_secs(1), || {
         call_host.call(&mut store, N as i32).unwrap();
     });
-    println!("wasm -> host, `nop`: {:.1} ns per call", t.as_secs_f64() * 1e9 / N as f64);
+    println!(
+        "wasm -> host, `nop`: {:.1} ns per call",
+        t.as_secs_f64() * 1e9 / N as f64
+    );
 }

@@ -16,7 +16,9 @@ const FIB: &str = r#"(module $fib
 fn run_fib(engine: &Engine, module: &Module) -> i32 {
     let mut store = Store::new(engine, ());
     let instance = Instance::new(&mut store, module, &[]).unwrap();
-    let fib = instance.get_typed_func::<i32, i32>(&mut store, "fib_via_helper").unwrap();
+    let fib = instance
+        .get_typed_func::<i32, i32>(&mut store, "fib_via_helper")
+        .unwrap();
     fib.call(&mut store, 20).unwrap()
 }
 
@@ -29,7 +31,10 @@ fn calls_are_resolved_in_the_image() {
     // The artifact is an ELF file marked as a module.
     let bytes = module.serialize().unwrap();
     assert_eq!(&bytes[..4], b"\x7fELF");
-    assert_eq!(Engine::detect_precompiled(&bytes), Some(Precompiled::Module));
+    assert_eq!(
+        Engine::detect_precompiled(&bytes),
+        Some(Precompiled::Module)
+    );
     assert_eq!(Engine::detect_precompiled(b"\0asm\x01\0\0\0"), None);
 }
 
@@ -68,20 +73,29 @@ fn truncated_corrupted_and_foreign_artifacts_are_rejected() {
     for i in (0..bytes.len()).step_by(97) {
         let mut bad = bytes.clone();
         bad[i] ^= 0x10;
-        assert!(unsafe { Module::deserialize(&engine, &bad) }.is_err(), "byte {i}");
+        assert!(
+            unsafe { Module::deserialize(&engine, &bad) }.is_err(),
+            "byte {i}"
+        );
     }
     let mut bad = bytes.clone();
     let mid = bytes.len() / 3;
     bad[mid] ^= 0xff;
     let err = unsafe { Module::deserialize(&engine, &bad) }.unwrap_err();
-    assert!(format!("{err:#}").contains("corrupt") || format!("{err:#}").contains("checksum"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("corrupt") || format!("{err:#}").contains("checksum"),
+        "{err:#}"
+    );
 
     // Another configuration: compatible format, foreign settings.
     let mut config = Config::new();
     config.consume_fuel(true);
     let fuel_engine = Engine::new(&config).unwrap();
     let err = unsafe { Module::deserialize(&fuel_engine, &bytes) }.unwrap_err();
-    assert!(err.to_string().contains("another engine configuration"), "{err}");
+    assert!(
+        err.to_string().contains("another engine configuration"),
+        "{err}"
+    );
 
     // Not an artifact at all.
     let err = unsafe { Module::deserialize(&engine, b"\0asm\x01\0\0\0") }.unwrap_err();
@@ -99,16 +113,35 @@ fn malformed_invalid_and_unsupported_modules_are_errors() {
     assert!(!format!("{err:#}").is_empty());
     let err = Module::new(&engine, "(module (func (result i32) i64.const 1))").unwrap_err();
     assert!(format!("{err:#}").contains("type mismatch"), "{err:#}");
-    let err = Module::new(&engine, "(module (func (param i32)) (func (return_call 0 (i32.const 1))))").unwrap_err();
-    assert!(format!("{err:#}").contains("unsupported proposal"), "{err:#}");
+    let err = Module::new(
+        &engine,
+        "(module (func (param i32)) (func (return_call 0 (i32.const 1))))",
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("unsupported proposal"),
+        "{err:#}"
+    );
     let err = Module::new(&engine, "(module (memory i64 1))").unwrap_err();
-    assert!(format!("{err:#}").contains("unsupported proposal"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("unsupported proposal"),
+        "{err:#}"
+    );
     let err = Module::new(&engine, "(module (tag))").unwrap_err();
-    assert!(format!("{err:#}").contains("unsupported proposal"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("unsupported proposal"),
+        "{err:#}"
+    );
     let err = Module::new(&engine, "(module (type (struct)))").unwrap_err();
-    assert!(format!("{err:#}").contains("unsupported proposal"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("unsupported proposal"),
+        "{err:#}"
+    );
     let err = Module::new(&engine, "(module (memory 1 1 shared))").unwrap_err();
-    assert!(format!("{err:#}").contains("unsupported proposal"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("unsupported proposal"),
+        "{err:#}"
+    );
     let err = Module::new(&engine, "(module (func").unwrap_err();
     assert!(format!("{err:#}").contains("expected"), "{err:#}");
     let err = Module::new(&engine, "(component)").unwrap_err();
@@ -133,7 +166,9 @@ fn large_modules_compile_in_parallel_and_sequentially() {
         assert_eq!(module.text_relocations().unwrap(), 0);
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
-        let f = instance.get_typed_func::<(), i32>(&mut store, "f299").unwrap();
+        let f = instance
+            .get_typed_func::<(), i32>(&mut store, "f299")
+            .unwrap();
         assert_eq!(f.call(&mut store, ()).unwrap(), 299);
     }
 }

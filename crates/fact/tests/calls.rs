@@ -22,7 +22,9 @@ fn multi_value_in_both_directions() {
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
     linker
-        .func_wrap("host", "split", |x: i64| ((x >> 32) as i32, x as i32, x as f64 / 2.0))
+        .func_wrap("host", "split", |x: i64| {
+            ((x >> 32) as i32, x as i32, x as f64 / 2.0)
+        })
         .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
 
@@ -34,7 +36,10 @@ fn multi_value_in_both_directions() {
     let via = instance
         .get_typed_func::<i64, (i32, i32, f64)>(&mut store, "via_host")
         .unwrap();
-    assert_eq!(via.call(&mut store, 0x1_0000_0002).unwrap(), (1, 2, 2147483649.0));
+    assert_eq!(
+        via.call(&mut store, 0x1_0000_0002).unwrap(),
+        (1, 2, 2147483649.0)
+    );
 
     let many = instance.get_func(&mut store, "many").unwrap();
     let mut results = vec![Val::I32(0); 10];
@@ -43,7 +48,9 @@ fn multi_value_in_both_directions() {
     assert_eq!(got, (1..=10).collect::<Vec<_>>());
 
     // Typed views must match exactly.
-    assert!(instance.get_typed_func::<(i32, i64), (f32, i64, i32)>(&mut store, "three").is_err());
+    assert!(instance
+        .get_typed_func::<(i32, i64), (f32, i64, i32)>(&mut store, "three")
+        .is_err());
 }
 
 #[test]
@@ -76,11 +83,21 @@ fn dynamic_calls_with_every_value_kind() {
     assert_eq!(results[1].i64(), Some(i64::MIN));
     assert!(matches!(results[2], Val::F32(b) if b == f32::NAN.to_bits() | 1));
     assert_eq!(results[3].f64(), Some(1.5));
-    assert!(matches!(results[4], Val::V128(V128(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10))));
-    let Val::FuncRef(Some(f)) = results[5] else { panic!() };
+    assert!(matches!(
+        results[4],
+        Val::V128(V128(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10))
+    ));
+    let Val::FuncRef(Some(f)) = results[5] else {
+        panic!()
+    };
     assert_eq!(f.ty(&store), id.ty(&store));
-    let Val::ExternRef(Some(e)) = results[6] else { panic!() };
-    assert_eq!(e.data(&store).unwrap().downcast_ref::<String>().unwrap(), "payload");
+    let Val::ExternRef(Some(e)) = results[6] else {
+        panic!()
+    };
+    assert_eq!(
+        e.data(&store).unwrap().downcast_ref::<String>().unwrap(),
+        "payload"
+    );
 
     // Wrong arity and wrong types are errors, not crashes.
     assert!(id.call(&mut store, &params[..3], &mut results).is_err());
@@ -99,7 +116,9 @@ fn objects_of_another_store_are_rejected() {
     let ib = Instance::new(&mut b, &module, &[]).unwrap();
     let fa = ia.get_func(&mut a, "f").unwrap();
     let fb = ib.get_func(&mut b, "f").unwrap();
-    let err = fa.call(&mut a, &[Val::FuncRef(Some(fb))], &mut []).unwrap_err();
+    let err = fa
+        .call(&mut a, &[Val::FuncRef(Some(fb))], &mut [])
+        .unwrap_err();
     assert!(err.to_string().contains("wrong store"), "{err}");
     assert!(fb.call(&mut a, &[Val::FuncRef(None)], &mut []).is_err());
 }
@@ -125,26 +144,45 @@ fn memories_tables_and_globals() {
     .unwrap();
     let mut store = Store::new(&engine, ());
     let mem = Memory::new(&mut store, MemoryType::new(1, Some(4))).unwrap();
-    let g = Global::new(&mut store, GlobalType { content: ValType::I32, mutable: true }, Val::I32(41)).unwrap();
+    let g = Global::new(
+        &mut store,
+        GlobalType {
+            content: ValType::I32,
+            mutable: true,
+        },
+        Val::I32(41),
+    )
+    .unwrap();
     let t = Table::new(
         &mut store,
-        TableType { element: RefType::FuncRef, limits: Limits { min: 2, max: None } },
+        TableType {
+            element: RefType::FuncRef,
+            limits: Limits { min: 2, max: None },
+        },
         Val::FuncRef(None),
     )
     .unwrap();
     let instance = Instance::new(&mut store, &module, &[mem.into(), g.into(), t.into()]).unwrap();
 
     mem.write(&mut store, 100, &[7, 8, 9]).unwrap();
-    let load = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+    let load = instance
+        .get_typed_func::<i32, i32>(&mut store, "load")
+        .unwrap();
     assert_eq!(load.call(&mut store, 101).unwrap(), 8);
     assert!(mem.write(&mut store, 65535, &[1, 2]).is_err());
 
-    instance.get_typed_func::<(), ()>(&mut store, "bump").unwrap().call(&mut store, ()).unwrap();
+    instance
+        .get_typed_func::<(), ()>(&mut store, "bump")
+        .unwrap()
+        .call(&mut store, ())
+        .unwrap();
     assert_eq!(g.get(&mut store).i32(), Some(42));
     g.set(&mut store, Val::I32(1)).unwrap();
     assert!(g.set(&mut store, Val::I64(1)).is_err());
 
-    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+    let grow = instance
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .unwrap();
     assert_eq!(grow.call(&mut store, 2).unwrap(), 1);
     assert_eq!(mem.size(&store), 3);
     assert_eq!(grow.call(&mut store, 2).unwrap(), -1, "above the maximum");
@@ -153,9 +191,21 @@ fn memories_tables_and_globals() {
     assert!(mem.grow(&mut store, 1).is_err());
 
     assert!(t.get(&mut store, 1).unwrap().i32().is_none());
-    instance.get_typed_func::<i32, ()>(&mut store, "set").unwrap().call(&mut store, 1).unwrap();
-    let Some(Val::FuncRef(Some(f))) = t.get(&mut store, 1) else { panic!() };
-    assert_eq!(f.typed::<(), i32>(&store).unwrap().call(&mut store, ()).unwrap(), 9);
+    instance
+        .get_typed_func::<i32, ()>(&mut store, "set")
+        .unwrap()
+        .call(&mut store, 1)
+        .unwrap();
+    let Some(Val::FuncRef(Some(f))) = t.get(&mut store, 1) else {
+        panic!()
+    };
+    assert_eq!(
+        f.typed::<(), i32>(&store)
+            .unwrap()
+            .call(&mut store, ())
+            .unwrap(),
+        9
+    );
     assert_eq!(t.grow(&mut store, 3, Val::FuncRef(None)).unwrap(), 2);
     assert_eq!(t.size(&store), 5);
     assert!(t.set(&mut store, 9, Val::FuncRef(None)).is_err());
@@ -175,9 +225,18 @@ fn linker_errors_name_the_import_and_types() {
     linker.func_wrap("m", "f", |_: i64| {}).unwrap();
     let err = linker.instantiate(&mut store, &module).unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.contains("incompatible import type for `m::f`"), "{text}");
-    assert!(text.contains("(func (param i32))") && text.contains("(func (param i64))"), "{text}");
-    assert!(linker.func_wrap("m", "f", |_: i32| {}).is_err(), "no shadowing by default");
+    assert!(
+        text.contains("incompatible import type for `m::f`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(func (param i32))") && text.contains("(func (param i64))"),
+        "{text}"
+    );
+    assert!(
+        linker.func_wrap("m", "f", |_: i32| {}).is_err(),
+        "no shadowing by default"
+    );
     linker.allow_shadowing(true);
     linker.func_wrap("m", "f", |_: i32| {}).unwrap();
     linker.instantiate(&mut store, &module).unwrap();
@@ -207,7 +266,9 @@ fn instances_link_to_each_other() {
     let ib = linker.instantiate(&mut store, &b).unwrap();
     let twice = ib.get_typed_func::<i32, i32>(&mut store, "twice").unwrap();
     assert_eq!(twice.call(&mut store, 5).unwrap(), 7);
-    let ind = ib.get_typed_func::<i32, i32>(&mut store, "indirect").unwrap();
+    let ind = ib
+        .get_typed_func::<i32, i32>(&mut store, "indirect")
+        .unwrap();
     assert_eq!(ind.call(&mut store, 5).unwrap(), 6);
 }
 
@@ -225,12 +286,19 @@ fn host_functions_see_the_caller() {
     let mut store = Store::new(&engine, 0usize);
     let mut linker = Linker::new(&engine);
     linker
-        .func_wrap("h", "sum", |mut caller: Caller<'_, usize>, ptr: i32, len: i32| -> anyhow::Result<i32> {
-            let mem = caller.get_export("memory").and_then(Extern::into_memory).unwrap();
-            let bytes = mem.data(&caller)[ptr as usize..][..len as usize].to_vec();
-            *caller.data_mut() += 1;
-            Ok(bytes.iter().map(|b| *b as i32).sum())
-        })
+        .func_wrap(
+            "h",
+            "sum",
+            |mut caller: Caller<'_, usize>, ptr: i32, len: i32| -> anyhow::Result<i32> {
+                let mem = caller
+                    .get_export("memory")
+                    .and_then(Extern::into_memory)
+                    .unwrap();
+                let bytes = mem.data(&caller)[ptr as usize..][..len as usize].to_vec();
+                *caller.data_mut() += 1;
+                Ok(bytes.iter().map(|b| *b as i32).sum())
+            },
+        )
         .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
@@ -259,7 +327,8 @@ fn dynamic_host_functions() {
     assert_eq!(g.call(&mut store, ()).unwrap(), 4.5);
     // Called directly from the host too.
     let mut out = [Val::F64(0)];
-    f.call(&mut store, &[Val::I32(2), Val::from(2.0f64)], &mut out).unwrap();
+    f.call(&mut store, &[Val::I32(2), Val::from(2.0f64)], &mut out)
+        .unwrap();
     assert_eq!(out[0].f64(), Some(4.0));
     // A host function returning the wrong type is an error.
     let bad = Func::new(&mut store, FuncType::new([], [ValType::I32]), |_, _, r| {

@@ -20,7 +20,9 @@ fn epoch_interrupts_an_infinite_loop_from_another_thread() {
     let module = Module::new(&engine, LOOPS).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
+    let spin = instance
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .unwrap();
     store.set_epoch_deadline(1);
     let ticker = {
         let engine = engine.clone();
@@ -36,7 +38,9 @@ fn epoch_interrupts_an_infinite_loop_from_another_thread() {
 
     // With a new deadline the store runs again.
     store.set_epoch_deadline(10);
-    let count = instance.get_typed_func::<i32, i32>(&mut store, "count").unwrap();
+    let count = instance
+        .get_typed_func::<i32, i32>(&mut store, "count")
+        .unwrap();
     assert_eq!(count.call(&mut store, 1000).unwrap(), 1000);
 }
 
@@ -50,13 +54,17 @@ fn fuel_stops_an_infinite_loop_and_is_accounted() {
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
 
     store.set_fuel(10_000).unwrap();
-    let count = instance.get_typed_func::<i32, i32>(&mut store, "count").unwrap();
+    let count = instance
+        .get_typed_func::<i32, i32>(&mut store, "count")
+        .unwrap();
     assert_eq!(count.call(&mut store, 100).unwrap(), 100);
     let left = store.get_fuel().unwrap();
     assert!(left < 10_000 - 100 * 5, "{left}");
 
     store.set_fuel(5_000).unwrap();
-    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
+    let spin = instance
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .unwrap();
     let err = spin.call(&mut store, ()).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
     assert_eq!(store.get_fuel().unwrap(), 0);

@@ -36,15 +36,25 @@ fn setup() -> (Store<()>, Instance) {
     (store, instance)
 }
 
-fn trap_of(store: &mut Store<()>, instance: &Instance, name: &str, params: &[Val]) -> (Trap, anyhow::Error) {
+fn trap_of(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    params: &[Val],
+) -> (Trap, anyhow::Error) {
     let f = instance.get_func(&mut *store, name).unwrap();
     let mut results = vec![Val::I32(0); f.ty(&*store).results.len()];
     if !results.is_empty() && f.ty(&*store).results[0] == ValType::FuncRef {
         results[0] = Val::FuncRef(None);
     }
     let err = f.call(&mut *store, params, &mut results).unwrap_err();
-    let trap = *err.downcast_ref::<Trap>().unwrap_or_else(|| panic!("{name}: not a trap: {err:?}"));
-    assert!(err.downcast_ref::<WasmBacktrace>().is_some(), "{name}: no backtrace");
+    let trap = *err
+        .downcast_ref::<Trap>()
+        .unwrap_or_else(|| panic!("{name}: not a trap: {err:?}"));
+    assert!(
+        err.downcast_ref::<WasmBacktrace>().is_some(),
+        "{name}: no backtrace"
+    );
     (trap, err)
 }
 
@@ -52,16 +62,61 @@ fn trap_of(store: &mut Store<()>, instance: &Instance, name: &str, params: &[Val
 fn every_trap_kind() {
     let (mut store, instance) = setup();
     let cases: &[(&str, &[Val], Trap, &str)] = &[
-        ("unreachable", &[], Trap::UnreachableCodeReached, "unreachable"),
-        ("memory", &[], Trap::MemoryOutOfBounds, "out of bounds memory access"),
-        ("table", &[], Trap::TableOutOfBounds, "out of bounds table access"),
-        ("div", &[Val::I32(1), Val::I32(0)], Trap::IntegerDivisionByZero, "integer divide by zero"),
+        (
+            "unreachable",
+            &[],
+            Trap::UnreachableCodeReached,
+            "unreachable",
+        ),
+        (
+            "memory",
+            &[],
+            Trap::MemoryOutOfBounds,
+            "out of bounds memory access",
+        ),
+        (
+            "table",
+            &[],
+            Trap::TableOutOfBounds,
+            "out of bounds table access",
+        ),
+        (
+            "div",
+            &[Val::I32(1), Val::I32(0)],
+            Trap::IntegerDivisionByZero,
+            "integer divide by zero",
+        ),
         ("overflow", &[], Trap::IntegerOverflow, "integer overflow"),
-        ("conversion", &[], Trap::BadConversionToInteger, "invalid conversion to integer"),
-        ("null", &[], Trap::IndirectCallToNull, "uninitialized element 2"),
-        ("mismatch", &[], Trap::BadSignature, "indirect call type mismatch"),
-        ("undefined", &[], Trap::UndefinedElement, "undefined element"),
-        ("recurse", &[Val::I32(0)], Trap::StackOverflow, "call stack exhausted"),
+        (
+            "conversion",
+            &[],
+            Trap::BadConversionToInteger,
+            "invalid conversion to integer",
+        ),
+        (
+            "null",
+            &[],
+            Trap::IndirectCallToNull,
+            "uninitialized element 2",
+        ),
+        (
+            "mismatch",
+            &[],
+            Trap::BadSignature,
+            "indirect call type mismatch",
+        ),
+        (
+            "undefined",
+            &[],
+            Trap::UndefinedElement,
+            "undefined element",
+        ),
+        (
+            "recurse",
+            &[Val::I32(0)],
+            Trap::StackOverflow,
+            "call stack exhausted",
+        ),
     ];
     for (name, params, expected, message) in cases {
         let (trap, err) = trap_of(&mut store, &instance, name, params);
@@ -69,7 +124,9 @@ fn every_trap_kind() {
         assert!(format!("{err:?}").contains(message), "{name}: {err:?}");
     }
     // The store and the instance remain usable after all of that.
-    let fine = instance.get_typed_func::<(), i32>(&mut store, "fine").unwrap();
+    let fine = instance
+        .get_typed_func::<(), i32>(&mut store, "fine")
+        .unwrap();
     assert_eq!(fine.call(&mut store, ()).unwrap(), 42);
 }
 
@@ -78,7 +135,11 @@ fn backtrace_names_every_frame() {
     let (mut store, instance) = setup();
     let (_, err) = trap_of(&mut store, &instance, "outer", &[]);
     let bt = err.downcast_ref::<WasmBacktrace>().unwrap();
-    let names: Vec<_> = bt.frames().iter().map(|f| f.func_name.clone().unwrap_or_default()).collect();
+    let names: Vec<_> = bt
+        .frames()
+        .iter()
+        .map(|f| f.func_name.clone().unwrap_or_default())
+        .collect();
     assert_eq!(names, ["inner", "middle", "outer"]);
     assert!(bt.frames().iter().all(|f| f.module_offset.is_some()));
     assert_eq!(bt.frames()[0].module_name.as_deref(), Some("traps"));
@@ -126,17 +187,25 @@ fn host_errors_and_traps_cross_host_frames() {
     let mut store = Store::new(&engine, None::<Func>);
     let mut linker = Linker::new(&engine);
     linker
-        .func_wrap("host", "fail", |x: i32| -> anyhow::Result<()> { anyhow::bail!("host says no to {x}") })
+        .func_wrap("host", "fail", |x: i32| -> anyhow::Result<()> {
+            anyhow::bail!("host says no to {x}")
+        })
         .unwrap();
     linker
-        .func_wrap("host", "reenter", |mut caller: Caller<'_, Option<Func>>| -> anyhow::Result<()> {
-            let f = caller.data().unwrap();
-            f.call(&mut caller, &[], &mut [])
-        })
+        .func_wrap(
+            "host",
+            "reenter",
+            |mut caller: Caller<'_, Option<Func>>| -> anyhow::Result<()> {
+                let f = caller.data().unwrap();
+                f.call(&mut caller, &[], &mut [])
+            },
+        )
         .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
 
-    let f = instance.get_typed_func::<(), ()>(&mut store, "calls_fail").unwrap();
+    let f = instance
+        .get_typed_func::<(), ()>(&mut store, "calls_fail")
+        .unwrap();
     let err = f.call(&mut store, ()).unwrap_err();
     assert_eq!(err.root_cause().to_string(), "host says no to 7");
     let bt = err.downcast_ref::<WasmBacktrace>().unwrap();
@@ -146,9 +215,14 @@ fn host_errors_and_traps_cross_host_frames() {
     // and its backtrace continues through the host call into the outer wasm frames.
     let trapper = instance.get_func(&mut store, "trapper").unwrap();
     *store.data_mut() = Some(trapper);
-    let f = instance.get_typed_func::<(), ()>(&mut store, "calls_reenter").unwrap();
+    let f = instance
+        .get_typed_func::<(), ()>(&mut store, "calls_reenter")
+        .unwrap();
     let err = f.call(&mut store, ()).unwrap_err();
-    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::UnreachableCodeReached)
+    );
     let names: Vec<_> = err
         .downcast_ref::<WasmBacktrace>()
         .unwrap()
@@ -169,10 +243,16 @@ fn host_errors_and_traps_cross_host_frames() {
 #[test]
 fn host_panics_propagate_as_panics() {
     let engine = Engine::default();
-    let module = Module::new(&engine, r#"(module (import "h" "p" (func $p)) (func (export "f") call $p))"#).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "h" "p" (func $p)) (func (export "f") call $p))"#,
+    )
+    .unwrap();
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
-    linker.func_wrap("h", "p", || -> () { panic!("boom") }).unwrap();
+    linker
+        .func_wrap("h", "p", || -> () { panic!("boom") })
+        .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let f = instance.get_typed_func::<(), ()>(&mut store, "f").unwrap();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&mut store, ())));
@@ -198,8 +278,15 @@ fn traps_in_start_functions_and_segments_fail_instantiation() {
     let mut store = Store::new(&engine, ());
     let module = Module::new(&engine, "(module (func $s unreachable) (start $s))").unwrap();
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();
-    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
-    let module = Module::new(&engine, r#"(module (memory 1) (data (i32.const 65535) "ab"))"#).unwrap();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::UnreachableCodeReached)
+    );
+    let module = Module::new(
+        &engine,
+        r#"(module (memory 1) (data (i32.const 65535) "ab"))"#,
+    )
+    .unwrap();
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
     assert!(is_trap(&err));

@@ -118,7 +118,8 @@ impl CodeMemory {
         let text = section(SECTION_TEXT)?;
         let meta = section(SECTION_META)?;
         let data = section(SECTION_DATA)?;
-        if checksum(bytes, header_range.start + ArtifactHeader::CHECKSUM_OFFSET) != header.checksum {
+        if checksum(bytes, header_range.start + ArtifactHeader::CHECKSUM_OFFSET) != header.checksum
+        {
             bail!("artifact checksum mismatch: the file is corrupted");
         }
         let info = ArtifactInfo::from_bytes(&bytes[meta])?;

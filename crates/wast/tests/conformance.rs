@@ -47,15 +47,25 @@ fn assert_all_pass(summary: &Summary) {
 fn spec_suite(guard_pages: bool) {
     let dir = repo().join("../shared/testsuite");
     if !dir.is_dir() {
-        println!("SKIPPED: {} not found, the core spec testsuite was not run", dir.display());
+        println!(
+            "SKIPPED: {} not found, the core spec testsuite was not run",
+            dir.display()
+        );
         return;
     }
     let skips = SkipList::load(&repo().join("wast-tests/core/spec-skip.txt")).unwrap();
     for name in skips.files.keys().chain(skips.lines.keys()) {
-        assert!(dir.join(name).is_file(), "the skip list names {name}, which is not in the suite");
+        assert!(
+            dir.join(name).is_file(),
+            "the skip list names {name}, which is not in the suite"
+        );
     }
     let summary = run_dir(&dir, &skips, guard_pages);
-    assert!(summary.passed > 50_000, "suspiciously few directives ran: {}", summary.passed);
+    assert!(
+        summary.passed > 50_000,
+        "suspiciously few directives ran: {}",
+        summary.passed
+    );
     assert_all_pass(&summary);
 }
 
@@ -87,7 +97,9 @@ fn failures_are_reported_with_positions() {
     assert_eq!((report.passed, report.failed), (2, 2));
     assert_eq!(report.failures[0].line, 2);
     assert_eq!(report.failures[0].directive, "assert_return");
-    assert!(report.to_text().starts_with("t.wast: 2 passed, 2 failed, 0 skipped"));
+    assert!(report
+        .to_text()
+        .starts_with("t.wast: 2 passed, 2 failed, 0 skipped"));
     let json: serde_json::Value = serde_json::to_value(&report).unwrap();
     assert_eq!(json["failed"], 2);
 }
