@@ -1,5 +1,6 @@
 //! The `fact` command.
 
+mod inspect;
 mod run;
 mod wast;
 
@@ -32,6 +33,9 @@ enum Command {
     },
     /// Run .wast scripts (files or directories).
     Wast(wast::WastArgs),
+    /// Explain a component: imports, exports, core modules, the instantiation plan and
+    /// every fused adapter.
+    Inspect(inspect::InspectArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Compile { input, output } => compile(input, output),
         Command::Wast(args) => wast::run(args),
+        Command::Inspect(args) => inspect::run(args),
     };
     match result {
         Ok(code) => code,

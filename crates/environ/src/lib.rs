@@ -5,6 +5,7 @@
 
 pub mod artifact;
 pub mod builtins;
+pub mod component;
 pub mod module;
 pub mod translate;
 pub mod trap;

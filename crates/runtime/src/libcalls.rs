@@ -164,55 +164,42 @@ unsafe extern "C" fn uninitialized_element(_vmctx: *mut u8, index: u32) {
     ));
 }
 
-struct BuiltinTable([*const u8; 11]);
+struct BuiltinTable([*const u8; Builtin::ALL.len()]);
 // SAFETY: a table of function addresses, never written.
 unsafe impl Sync for BuiltinTable {}
 
-static BUILTINS: BuiltinTable = BuiltinTable([
-    memory_grow as *const u8,
-    memory_copy as *const u8,
-    memory_fill as *const u8,
-    memory_init as *const u8,
-    data_drop as *const u8,
-    table_grow as *const u8,
-    table_fill as *const u8,
-    table_copy as *const u8,
-    table_init as *const u8,
-    elem_drop as *const u8,
-    uninitialized_element as *const u8,
-]);
+/// Builds the builtin table from the functions above, named like the [`Builtin`]s, and
+/// checks at compile time that each sits at its builtin's index.
+macro_rules! builtin_table {
+    ($($name:ident),* $(,)?) => {
+        static BUILTINS: BuiltinTable = BuiltinTable([$($name as *const u8),*]);
+        const _: () = {
+            let order = [$(Builtin::$name),*];
+            assert!(order.len() == Builtin::ALL.len(), "every builtin must be in the table");
+            let mut i = 0;
+            while i < order.len() {
+                assert!(order[i] as usize == i, "builtins must be listed in `Builtin` order");
+                i += 1;
+            }
+        };
+    };
+}
 
-const _: () = assert!(Builtin::ALL.len() == 11);
+builtin_table![
+    memory_grow,
+    memory_copy,
+    memory_fill,
+    memory_init,
+    data_drop,
+    table_grow,
+    table_fill,
+    table_copy,
+    table_init,
+    elem_drop,
+    uninitialized_element,
+];
 
 /// The builtin table, in [`Builtin`] order.
 pub fn builtins_table() -> *const *const u8 {
     BUILTINS.0.as_ptr()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_order_matches_the_builtin_list() {
-        let expected = [
-            (Builtin::memory_grow, memory_grow as *const u8),
-            (Builtin::memory_copy, memory_copy as *const u8),
-            (Builtin::memory_fill, memory_fill as *const u8),
-            (Builtin::memory_init, memory_init as *const u8),
-            (Builtin::data_drop, data_drop as *const u8),
-            (Builtin::table_grow, table_grow as *const u8),
-            (Builtin::table_fill, table_fill as *const u8),
-            (Builtin::table_copy, table_copy as *const u8),
-            (Builtin::table_init, table_init as *const u8),
-            (Builtin::elem_drop, elem_drop as *const u8),
-            (
-                Builtin::uninitialized_element,
-                uninitialized_element as *const u8,
-            ),
-        ];
-        for (b, f) in expected {
-            assert_eq!(BUILTINS.0[b.index() as usize], f, "{}", b.name());
-        }
-    }
 }
