@@ -1,0 +1,143 @@
+//! The `fact` command, end to end.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fact(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fact"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run fact")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fact-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn run_the_example() {
+    let o = fact(&["run", "examples/fib.wat", "--invoke", "fib", "20"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "6765");
+}
+
+#[test]
+fn compile_then_run_the_artifact() {
+    let out = temp("fib.cwasm");
+    let o = fact(&["compile", "examples/fib.wat", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = fact(&["run", out.to_str().unwrap(), "--invoke", "fib", "10"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "55");
+}
+
+#[test]
+fn a_trap_prints_its_backtrace_and_fails() {
+    let path = temp("trap.wat");
+    std::fs::write(
+        &path,
+        r#"(module (func $inner unreachable) (func $outer (export "go") call $inner))"#,
+    )
+    .unwrap();
+    let o = fact(&["run", path.to_str().unwrap(), "--invoke", "go"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("unreachable") && err.contains("inner") && err.contains("outer"), "{err}");
+}
+
+#[test]
+fn an_infinite_loop_is_interrupted_by_the_timeout() {
+    let path = temp("spin.wat");
+    std::fs::write(&path, r#"(module (func (export "spin") (loop br 0)))"#).unwrap();
+    let o = fact(&["run", path.to_str().unwrap(), "--invoke", "spin", "--timeout", "0.1"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let o = fact(&["run", "examples/fib.wat", "--invoke", "fib"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("takes 1 arguments"), "{}", stderr(&o));
+    let o = fact(&["run", "examples/fib.wat", "--invoke", "nope", "1"]);
+    assert!(stderr(&o).contains("no function `nope`"), "{}", stderr(&o));
+}
+
+#[test]
+fn wast_reports_and_exit_codes() {
+    let good = temp("good.wast");
+    std::fs::write(&good, "(module (func (export \"f\") (result i32) i32.const 1))\n(assert_return (invoke \"f\") (i32.const 1))\n").unwrap();
+    let bad = temp("bad.wast");
+    std::fs::write(&bad, "(module (func (export \"f\") (result i32) i32.const 1))\n(assert_return (invoke \"f\") (i32.const 2))\n").unwrap();
+    let o = fact(&["wast", good.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("2 passed, 0 failed, 0 skipped"));
+    assert!(stdout(&o).trim_end().ends_with("2 passed, 0 failed"));
+    let o = fact(&["wast", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stdout(&o).contains("bad.wast:2:2: assert_return failed"), "{}", stdout(&o));
+    let o = fact(&["wast", "--json", bad.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["failed"], 1);
+    assert_eq!(v["files"][0]["failures"][0]["line"], 2);
+}
+
+const COMPONENT: &str = r#"(component
+  (import "log" (func $log (param "msg" string)))
+  (component $Callee
+    (core module $M
+      (memory (export "mem") 1)
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 8)
+      (func (export "double") (param i32) (result i32) local.get 0 i32.const 2 i32.mul))
+    (core instance $m (instantiate $M))
+    (func (export "double") (param "x" u32) (result u32) (canon lift (core func $m "double"))))
+  (component $Caller
+    (import "double" (func $d (param "x" u32) (result u32)))
+    (core func $d' (canon lower (func $d)))
+    (core module $Main (import "" "d" (func (param i32) (result i32)))
+      (func (export "run") (result i32) i32.const 21 call 0))
+    (core instance $main (instantiate $Main (with "" (instance (export "d" (func $d'))))))
+    (func (export "run") (result u32) (canon lift (core func $main "run"))))
+  (instance $callee (instantiate $Callee))
+  (instance $caller (instantiate $Caller (with "double" (func $callee "double"))))
+  (export "run" (func $caller "run"))
+)"#;
+
+#[test]
+fn inspect_explains_a_component() {
+    let path = temp("c.wat");
+    std::fs::write(&path, COMPONENT).unwrap();
+    let o = fact(&["inspect", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for needle in [
+        "log: func(msg: string)",
+        "run: func() -> u32",
+        "fuse adapter 0 (root/1 -> root/0): func(x: u32) -> u32",
+        "adapter 0: root/1 -> root/0",
+        "calls:  core instance 0 export \"double\"",
+        "import \"\" \"d\" <- adapter 0",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    let o = fact(&["inspect", "--json", path.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["adapters"][0]["signature"], "func(x: u32) -> u32");
+    assert_eq!(v["core_modules"].as_array().unwrap().len(), 2);
+    assert_eq!(v["component_instances"].as_array().unwrap().len(), 3);
+}
