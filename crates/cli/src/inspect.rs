@@ -80,6 +80,15 @@ struct AdapterSummary {
 }
 
 #[derive(Serialize)]
+struct AdapterModuleSummary {
+    index: usize,
+    bytes: usize,
+    adapters: Vec<u32>,
+    imports: Vec<String>,
+    instantiated_before_step: usize,
+}
+
+#[derive(Serialize)]
 struct Inspection {
     file: String,
     bytes: usize,
@@ -90,6 +99,7 @@ struct Inspection {
     core_instances: u32,
     plan: Vec<String>,
     adapters: Vec<AdapterSummary>,
+    adapter_modules: Vec<AdapterModuleSummary>,
     host_lowerings: Vec<String>,
     resources: Vec<String>,
     interface_types: usize,
@@ -111,6 +121,16 @@ fn core_def(d: &CoreDef) -> String {
         CoreDef::ResourceDrop(r, _, i) => format!(
             "resource.drop of resource {} in component instance {}",
             r.0, i.0
+        ),
+        CoreDef::InstanceFlags(i) => format!("flags of component instance {}", i.0),
+        CoreDef::Intrinsic(component::Intrinsic::Trap) => "intrinsic trap".to_string(),
+        CoreDef::Intrinsic(component::Intrinsic::Transcode { op, from, to }) => format!(
+            "intrinsic {} (core instance {} {:?} -> core instance {} {:?})",
+            op.name(),
+            from.instance.0,
+            from.name,
+            to.instance.0,
+            to.name
         ),
     }
 }
@@ -167,6 +187,7 @@ fn module_source(plan: &Plan, m: &ModuleSource) -> String {
     match m {
         ModuleSource::Static(i) => format!("core module {}", i.0),
         ModuleSource::Import(p) => format!("imported core module {}", import_path(plan, p)),
+        ModuleSource::Adapter(i) => format!("adapter module {}", i.0),
     }
 }
 
@@ -199,7 +220,13 @@ fn export_item(plan: &Plan, e: &Export) -> Item {
     }
 }
 
-fn describe(file: String, bytes: usize, info: &component::ComponentInfo<'_>) -> Inspection {
+fn describe(
+    file: String,
+    bytes: usize,
+    info: &component::ComponentInfo<'_>,
+    adapter_modules: &[component::adapt::AdapterModule],
+    compiled: &Plan,
+) -> Inspection {
     let plan = &info.plan;
     let mut instantiations = vec![0; info.modules.len()];
     let mut steps = Vec::new();
@@ -344,7 +371,39 @@ fn describe(file: String, bytes: usize, info: &component::ComponentInfo<'_>) -> 
             })
             .collect(),
         interface_types: plan.types.num_types(),
+        adapter_modules: adapter_modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| AdapterModuleSummary {
+                index: i,
+                bytes: m.wasm.len(),
+                adapters: m.exports.iter().map(|(_, a)| a.0).collect(),
+                imports: m
+                    .imports
+                    .iter()
+                    .map(|imp| format!("{:?} {:?} <- {}", imp.module, imp.name, core_def(&imp.def)))
+                    .collect(),
+                instantiated_before_step: step_of(compiled, m.instance),
+            })
+            .collect(),
     }
+}
+
+/// The number of the first step of the original plan after the adapter module's
+/// instantiation (the step that needs it).
+fn step_of(compiled: &Plan, instance: component::CoreInstanceIndex) -> usize {
+    let mut original = 0;
+    for init in &compiled.initializers {
+        match init {
+            Initializer::InstantiateModule { instance: i, module: ModuleSource::Adapter(_), .. } => {
+                if *i == instance {
+                    return original;
+                }
+            }
+            _ => original += 1,
+        }
+    }
+    original
 }
 
 fn write_items(out: &mut String, items: &Map, indent: usize) {
@@ -436,6 +495,17 @@ fn to_text(i: &Inspection) -> String {
             let _ = writeln!(out, "    note:   caller and callee are the same instance or nested: every call traps (cannot enter component instance)");
         }
     }
+    let _ = writeln!(out, "\nadapter modules ({}):", i.adapter_modules.len());
+    for m in &i.adapter_modules {
+        let _ = writeln!(
+            out,
+            "  adapter module {}: {} bytes, adapters {:?}, instantiated before step {}",
+            m.index, m.bytes, m.adapters, m.instantiated_before_step
+        );
+        for imp in &m.imports {
+            let _ = writeln!(out, "    import {imp}");
+        }
+    }
     if !i.host_lowerings.is_empty() {
         let _ = writeln!(out, "\nhost lowerings ({}):", i.host_lowerings.len());
         for (n, l) in i.host_lowerings.iter().enumerate() {
@@ -458,7 +528,10 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
     let wasm = wat::parse_bytes(&bytes)?;
     let info = component::translate(&wasm)
         .with_context(|| format!("failed to translate {}", args.file.display()))?;
-    let inspection = describe(args.file.display().to_string(), wasm.len(), &info);
+    let mut compiled = info.plan.clone();
+    let modules = component::adapt::compile_adapters(&mut compiled)
+        .with_context(|| format!("failed to compile the adapters of {}", args.file.display()))?;
+    let inspection = describe(args.file.display().to_string(), wasm.len(), &info, &modules, &compiled);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&inspection)?);
     } else {

@@ -526,6 +526,9 @@ impl<'a, 'data> Inliner<'a, 'data> {
                             .collect(),
                         _ => bail!("internal error: an imported module is not a module"),
                     },
+                    ModuleSource::Adapter(_) => {
+                        bail!("internal error: adapter modules appear after inlining")
+                    }
                 };
                 let mut resolved = Vec::with_capacity(imports.len());
                 for (m, n) in &imports {

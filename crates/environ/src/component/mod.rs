@@ -1,6 +1,7 @@
 //! The component front end: validation, translation and flattening of a component into
 //! an instantiation [`Plan`], with interface types and their canonical ABI layout.
 
+pub mod adapt;
 pub mod inline;
 pub mod plan;
 pub mod translate;

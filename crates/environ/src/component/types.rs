@@ -450,6 +450,20 @@ impl ComponentTypes {
         out
     }
 
+    /// Whether lowering values of this type allocates (it contains strings or lists).
+    pub fn allocates(&self, id: TypeId) -> bool {
+        use InterfaceType as T;
+        match self.get(id) {
+            T::String | T::List(_) => true,
+            T::Record(f) => f.iter().any(|(_, t)| self.allocates(*t)),
+            T::Tuple(ts) => ts.iter().any(|t| self.allocates(*t)),
+            T::Variant(c) => c.iter().any(|(_, t)| t.is_some_and(|t| self.allocates(t))),
+            T::Option(t) => self.allocates(*t),
+            T::Result { ok, err } => [ok, err].iter().any(|t| t.is_some_and(|t| self.allocates(t))),
+            _ => false,
+        }
+    }
+
     /// Whether values of this type contain handles, lists or strings (so that copying
     /// them needs more than moving bits).
     pub fn is_plain_data(&self, id: TypeId) -> bool {

@@ -1,0 +1,164 @@
+(module
+  (type (;0;) (func (param i32 i32 i32 i32) (result i32)))
+  (type (;1;) (func (param i32)))
+  (type (;2;) (func))
+  (import "memory" "i1:mem" (memory (;0;) 0))
+  (import "realloc" "i1:realloc" (func (;0;) (type 0)))
+  (import "flags" "instance2" (global (;0;) (mut i32)))
+  (import "memory" "i0:mem" (memory (;1;) 0))
+  (import "realloc" "i0:realloc" (func (;1;) (type 0)))
+  (import "flags" "instance1" (global (;1;) (mut i32)))
+  (import "callee" "i0:f" (func (;2;) (type 1)))
+  (import "intrinsics" "trap" (func (;3;) (type 1)))
+  (import "post-return" "i0:post" (func (;4;) (type 2)))
+  (func (;5;) (type 1) (param i32)
+    (local i32)
+    global.get 0
+    i32.const 1
+    i32.and
+    i32.eqz
+    if ;; label = @1
+      i32.const 37
+      call 3
+      unreachable
+    end
+    global.get 1
+    i32.const -2
+    i32.and
+    global.set 1
+    local.get 0
+    i32.const 3
+    i32.and
+    if ;; label = @1
+      i32.const 32
+      call 3
+      unreachable
+    end
+    local.get 0
+    i64.extend_i32_u
+    i64.const 68
+    i64.add
+    memory.size
+    i64.extend_i32_u
+    i64.const 16
+    i64.shl
+    i64.gt_u
+    if ;; label = @1
+      i32.const 2
+      call 3
+      unreachable
+    end
+    i32.const 0
+    i32.const 0
+    i32.const 4
+    i32.const 68
+    call 1
+    local.set 1
+    local.get 1
+    i32.const 3
+    i32.and
+    if ;; label = @1
+      i32.const 32
+      call 3
+      unreachable
+    end
+    local.get 1
+    i64.extend_i32_u
+    i64.const 68
+    i64.add
+    memory.size 1
+    i64.extend_i32_u
+    i64.const 16
+    i64.shl
+    i64.gt_u
+    if ;; label = @1
+      i32.const 2
+      call 3
+      unreachable
+    end
+    local.get 1
+    local.get 0
+    i32.load
+    i32.store 1
+    local.get 1
+    local.get 0
+    i32.load offset=4
+    i32.store 1 offset=4
+    local.get 1
+    local.get 0
+    i32.load offset=8
+    i32.store 1 offset=8
+    local.get 1
+    local.get 0
+    i32.load offset=12
+    i32.store 1 offset=12
+    local.get 1
+    local.get 0
+    i32.load offset=16
+    i32.store 1 offset=16
+    local.get 1
+    local.get 0
+    i32.load offset=20
+    i32.store 1 offset=20
+    local.get 1
+    local.get 0
+    i32.load offset=24
+    i32.store 1 offset=24
+    local.get 1
+    local.get 0
+    i32.load offset=28
+    i32.store 1 offset=28
+    local.get 1
+    local.get 0
+    i32.load offset=32
+    i32.store 1 offset=32
+    local.get 1
+    local.get 0
+    i32.load offset=36
+    i32.store 1 offset=36
+    local.get 1
+    local.get 0
+    i32.load offset=40
+    i32.store 1 offset=40
+    local.get 1
+    local.get 0
+    i32.load offset=44
+    i32.store 1 offset=44
+    local.get 1
+    local.get 0
+    i32.load offset=48
+    i32.store 1 offset=48
+    local.get 1
+    local.get 0
+    i32.load offset=52
+    i32.store 1 offset=52
+    local.get 1
+    local.get 0
+    i32.load offset=56
+    i32.store 1 offset=56
+    local.get 1
+    local.get 0
+    i32.load offset=60
+    i32.store 1 offset=60
+    local.get 1
+    local.get 0
+    i32.load offset=64
+    i32.store 1 offset=64
+    global.get 1
+    i32.const 1
+    i32.or
+    global.set 1
+    local.get 1
+    call 2
+    global.get 1
+    i32.const -2
+    i32.and
+    global.set 1
+    call 4
+    global.get 1
+    i32.const 1
+    i32.or
+    global.set 1
+  )
+  (export "adapter0" (func 5))
+)

@@ -1,0 +1,147 @@
+(module
+  (type (;0;) (func (param i32 i32 i32 i32) (result i32)))
+  (type (;1;) (func (param i32 i32) (result i32)))
+  (type (;2;) (func (param i32)))
+  (type (;3;) (func (param i32 i32)))
+  (type (;4;) (func (param i32 i32 i32)))
+  (import "memory" "i1:mem" (memory (;0;) 0))
+  (import "realloc" "i1:realloc" (func (;0;) (type 0)))
+  (import "flags" "instance2" (global (;0;) (mut i32)))
+  (import "memory" "i0:mem" (memory (;1;) 0))
+  (import "realloc" "i0:realloc" (func (;1;) (type 0)))
+  (import "flags" "instance1" (global (;1;) (mut i32)))
+  (import "callee" "i0:f" (func (;2;) (type 1)))
+  (import "intrinsics" "trap" (func (;3;) (type 2)))
+  (import "post-return" "i0:post" (func (;4;) (type 2)))
+  (func (;5;) (type 4) (param i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32)
+    global.get 0
+    i32.const 1
+    i32.and
+    i32.eqz
+    if ;; label = @1
+      i32.const 37
+      call 3
+      unreachable
+    end
+    local.get 0
+    local.tee 5
+    i32.const 2
+    i32.ge_u
+    if ;; label = @1
+      i32.const 36
+      call 3
+      unreachable
+    end
+    local.get 5
+    local.set 3
+    i32.const 0
+    local.set 4
+    block ;; label = @1
+      block ;; label = @2
+        block ;; label = @3
+          local.get 5
+          br_table 0 (;@3;) 1 (;@2;) 1 (;@2;)
+        end
+        br 1 (;@1;)
+      end
+      local.get 1
+      local.set 6
+      local.get 6
+      local.set 7
+      local.get 7
+      local.set 4
+    end
+    local.get 3
+    local.get 4
+    call 2
+    local.set 8
+    local.get 8
+    i32.const 3
+    i32.and
+    if ;; label = @1
+      i32.const 32
+      call 3
+      unreachable
+    end
+    local.get 8
+    i64.extend_i32_u
+    i64.const 8
+    i64.add
+    memory.size 1
+    i64.extend_i32_u
+    i64.const 16
+    i64.shl
+    i64.gt_u
+    if ;; label = @1
+      i32.const 2
+      call 3
+      unreachable
+    end
+    local.get 2
+    i32.const 3
+    i32.and
+    if ;; label = @1
+      i32.const 32
+      call 3
+      unreachable
+    end
+    local.get 2
+    i64.extend_i32_u
+    i64.const 8
+    i64.add
+    memory.size
+    i64.extend_i32_u
+    i64.const 16
+    i64.shl
+    i64.gt_u
+    if ;; label = @1
+      i32.const 2
+      call 3
+      unreachable
+    end
+    local.get 8
+    local.get 2
+    call 6
+    global.get 1
+    i32.const -2
+    i32.and
+    global.set 1
+    local.get 8
+    call 4
+    global.get 1
+    i32.const 1
+    i32.or
+    global.set 1
+  )
+  (func (;6;) (type 3) (param i32 i32)
+    (local i32)
+    local.get 0
+    i32.load8_u 1
+    local.tee 2
+    i32.const 2
+    i32.ge_u
+    if ;; label = @1
+      i32.const 36
+      call 3
+      unreachable
+    end
+    local.get 1
+    local.get 2
+    i32.store8
+    block ;; label = @1
+      block ;; label = @2
+        block ;; label = @3
+          local.get 2
+          br_table 0 (;@3;) 1 (;@2;) 1 (;@2;)
+        end
+        br 1 (;@1;)
+      end
+      local.get 1
+      local.get 0
+      i32.load 1 offset=4
+      i32.store offset=4
+    end
+  )
+  (export "adapter0" (func 5))
+)

@@ -1,0 +1,510 @@
+(module
+  (type (;0;) (func (param i32 i32 i32 i32) (result i32)))
+  (type (;1;) (func (param i32 i32) (result i32)))
+  (type (;2;) (func (param i32)))
+  (type (;3;) (func (param i32 i32 i32)))
+  (type (;4;) (func (param i32 i32) (result i32 i32)))
+  (import "memory" "i1:mem" (memory (;0;) 0))
+  (import "realloc" "i1:realloc" (func (;0;) (type 0)))
+  (import "flags" "instance2" (global (;0;) (mut i32)))
+  (import "memory" "i0:mem" (memory (;1;) 0))
+  (import "realloc" "i0:realloc" (func (;1;) (type 0)))
+  (import "flags" "instance1" (global (;1;) (mut i32)))
+  (import "callee" "i0:f" (func (;2;) (type 1)))
+  (import "intrinsics" "trap" (func (;3;) (type 2)))
+  (import "intrinsics" "utf16-to-utf16 i1:mem -> i0:mem" (func (;4;) (type 3)))
+  (import "intrinsics" "deflate-utf16 i0:mem -> i0:mem" (func (;5;) (type 1)))
+  (import "intrinsics" "utf16-to-utf16 i0:mem -> i1:mem" (func (;6;) (type 3)))
+  (import "intrinsics" "deflate-utf16 i1:mem -> i1:mem" (func (;7;) (type 1)))
+  (func (;8;) (type 3) (param i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32)
+    global.get 0
+    i32.const 1
+    i32.and
+    i32.eqz
+    if ;; label = @1
+      i32.const 37
+      call 3
+      unreachable
+    end
+    global.get 1
+    i32.const -2
+    i32.and
+    global.set 1
+    local.get 0
+    local.get 1
+    call 9
+    local.set 4
+    local.set 3
+    global.get 1
+    i32.const 1
+    i32.or
+    global.set 1
+    local.get 3
+    local.get 4
+    call 2
+    local.set 5
+    global.get 0
+    i32.const -2
+    i32.and
+    global.set 0
+    local.get 5
+    i32.const 3
+    i32.and
+    if ;; label = @1
+      i32.const 32
+      call 3
+      unreachable
+    end
+    local.get 5
+    i64.extend_i32_u
+    i64.const 8
+    i64.add
+    memory.size 1
+    i64.extend_i32_u
+    i64.const 16
+    i64.shl
+    i64.gt_u
+    if ;; label = @1
+      i32.const 2
+      call 3
+      unreachable
+    end
+    local.get 2
+    i32.const 3
+    i32.and
+    if ;; label = @1
+      i32.const 32
+      call 3
+      unreachable
+    end
+    local.get 2
+    i64.extend_i32_u
+    i64.const 8
+    i64.add
+    memory.size
+    i64.extend_i32_u
+    i64.const 16
+    i64.shl
+    i64.gt_u
+    if ;; label = @1
+      i32.const 2
+      call 3
+      unreachable
+    end
+    local.get 5
+    i32.load 1
+    local.set 6
+    local.get 5
+    i32.load 1 offset=4
+    local.set 7
+    local.get 6
+    local.get 7
+    call 10
+    local.set 9
+    local.set 8
+    local.get 2
+    local.get 8
+    i32.store
+    local.get 2
+    local.get 9
+    i32.store offset=4
+    global.get 0
+    i32.const 1
+    i32.or
+    global.set 0
+  )
+  (func (;9;) (type 4) (param i32 i32) (result i32 i32)
+    (local i32 i32 i32 i64 i64 i32 i32 i32 i64 i64 i32 i32)
+    local.get 1
+    local.set 2
+    local.get 0
+    i32.const 1
+    i32.and
+    if ;; label = @1
+      i32.const 32
+      call 3
+      unreachable
+    end
+    local.get 1
+    i32.const -2147483648
+    i32.and
+    if ;; label = @1
+      local.get 1
+      i32.const -2147483648
+      i32.xor
+      local.set 2
+      local.get 2
+      i64.extend_i32_u
+      i64.const 2
+      i64.mul
+      local.set 5
+      local.get 0
+      i64.extend_i32_u
+      local.get 5
+      i64.add
+      memory.size
+      i64.extend_i32_u
+      i64.const 16
+      i64.shl
+      i64.gt_u
+      if ;; label = @2
+        i32.const 33
+        call 3
+        unreachable
+      end
+      local.get 2
+      i64.extend_i32_u
+      i64.const 2
+      i64.mul
+      local.tee 6
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 6
+      i32.wrap_i64
+      local.set 7
+      i32.const 0
+      i32.const 0
+      i32.const 2
+      local.get 7
+      call 1
+      local.set 8
+      local.get 8
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
+      local.get 8
+      i64.extend_i32_u
+      local.get 7
+      i64.extend_i32_u
+      i64.add
+      memory.size 1
+      i64.extend_i32_u
+      i64.const 16
+      i64.shl
+      i64.gt_u
+      if ;; label = @2
+        i32.const 33
+        call 3
+        unreachable
+      end
+      local.get 0
+      local.get 2
+      local.get 8
+      call 4
+      local.get 8
+      local.get 2
+      call 5
+      if ;; label = @2
+        local.get 8
+        local.get 7
+        i32.const 1
+        local.get 2
+        call 1
+        local.set 9
+        local.get 9
+        i64.extend_i32_u
+        local.get 2
+        i64.extend_i32_u
+        i64.add
+        memory.size 1
+        i64.extend_i32_u
+        i64.const 16
+        i64.shl
+        i64.gt_u
+        if ;; label = @3
+          i32.const 33
+          call 3
+          unreachable
+        end
+        local.get 9
+        local.set 3
+        local.get 2
+        local.set 4
+      else
+        local.get 8
+        local.set 3
+        local.get 2
+        i32.const -2147483648
+        i32.or
+        local.set 4
+      end
+    else
+      local.get 2
+      i64.extend_i32_u
+      local.set 10
+      local.get 0
+      i64.extend_i32_u
+      local.get 10
+      i64.add
+      memory.size
+      i64.extend_i32_u
+      i64.const 16
+      i64.shl
+      i64.gt_u
+      if ;; label = @2
+        i32.const 33
+        call 3
+        unreachable
+      end
+      local.get 2
+      i64.extend_i32_u
+      local.tee 11
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 11
+      i32.wrap_i64
+      local.set 12
+      i32.const 0
+      i32.const 0
+      i32.const 2
+      local.get 12
+      call 1
+      local.set 13
+      local.get 13
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
+      local.get 13
+      i64.extend_i32_u
+      local.get 12
+      i64.extend_i32_u
+      i64.add
+      memory.size 1
+      i64.extend_i32_u
+      i64.const 16
+      i64.shl
+      i64.gt_u
+      if ;; label = @2
+        i32.const 33
+        call 3
+        unreachable
+      end
+      local.get 13
+      local.get 0
+      local.get 2
+      memory.copy 1 0
+      local.get 13
+      local.set 3
+      local.get 2
+      local.set 4
+    end
+    local.get 3
+    local.get 4
+  )
+  (func (;10;) (type 4) (param i32 i32) (result i32 i32)
+    (local i32 i32 i32 i64 i64 i32 i32 i32 i64 i64 i32 i32)
+    local.get 1
+    local.set 2
+    local.get 0
+    i32.const 1
+    i32.and
+    if ;; label = @1
+      i32.const 32
+      call 3
+      unreachable
+    end
+    local.get 1
+    i32.const -2147483648
+    i32.and
+    if ;; label = @1
+      local.get 1
+      i32.const -2147483648
+      i32.xor
+      local.set 2
+      local.get 2
+      i64.extend_i32_u
+      i64.const 2
+      i64.mul
+      local.set 5
+      local.get 0
+      i64.extend_i32_u
+      local.get 5
+      i64.add
+      memory.size 1
+      i64.extend_i32_u
+      i64.const 16
+      i64.shl
+      i64.gt_u
+      if ;; label = @2
+        i32.const 33
+        call 3
+        unreachable
+      end
+      local.get 2
+      i64.extend_i32_u
+      i64.const 2
+      i64.mul
+      local.tee 6
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 6
+      i32.wrap_i64
+      local.set 7
+      i32.const 0
+      i32.const 0
+      i32.const 2
+      local.get 7
+      call 0
+      local.set 8
+      local.get 8
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
+      local.get 8
+      i64.extend_i32_u
+      local.get 7
+      i64.extend_i32_u
+      i64.add
+      memory.size
+      i64.extend_i32_u
+      i64.const 16
+      i64.shl
+      i64.gt_u
+      if ;; label = @2
+        i32.const 33
+        call 3
+        unreachable
+      end
+      local.get 0
+      local.get 2
+      local.get 8
+      call 6
+      local.get 8
+      local.get 2
+      call 7
+      if ;; label = @2
+        local.get 8
+        local.get 7
+        i32.const 1
+        local.get 2
+        call 0
+        local.set 9
+        local.get 9
+        i64.extend_i32_u
+        local.get 2
+        i64.extend_i32_u
+        i64.add
+        memory.size
+        i64.extend_i32_u
+        i64.const 16
+        i64.shl
+        i64.gt_u
+        if ;; label = @3
+          i32.const 33
+          call 3
+          unreachable
+        end
+        local.get 9
+        local.set 3
+        local.get 2
+        local.set 4
+      else
+        local.get 8
+        local.set 3
+        local.get 2
+        i32.const -2147483648
+        i32.or
+        local.set 4
+      end
+    else
+      local.get 2
+      i64.extend_i32_u
+      local.set 10
+      local.get 0
+      i64.extend_i32_u
+      local.get 10
+      i64.add
+      memory.size 1
+      i64.extend_i32_u
+      i64.const 16
+      i64.shl
+      i64.gt_u
+      if ;; label = @2
+        i32.const 33
+        call 3
+        unreachable
+      end
+      local.get 2
+      i64.extend_i32_u
+      local.tee 11
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 11
+      i32.wrap_i64
+      local.set 12
+      i32.const 0
+      i32.const 0
+      i32.const 2
+      local.get 12
+      call 0
+      local.set 13
+      local.get 13
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
+      local.get 13
+      i64.extend_i32_u
+      local.get 12
+      i64.extend_i32_u
+      i64.add
+      memory.size
+      i64.extend_i32_u
+      i64.const 16
+      i64.shl
+      i64.gt_u
+      if ;; label = @2
+        i32.const 33
+        call 3
+        unreachable
+      end
+      local.get 13
+      local.get 0
+      local.get 2
+      memory.copy 0 1
+      local.get 13
+      local.set 3
+      local.get 2
+      local.set 4
+    end
+    local.get 3
+    local.get 4
+  )
+  (export "adapter0" (func 8))
+)
