@@ -395,7 +395,11 @@ fn step_of(compiled: &Plan, instance: component::CoreInstanceIndex) -> usize {
     let mut original = 0;
     for init in &compiled.initializers {
         match init {
-            Initializer::InstantiateModule { instance: i, module: ModuleSource::Adapter(_), .. } => {
+            Initializer::InstantiateModule {
+                instance: i,
+                module: ModuleSource::Adapter(_),
+                ..
+            } => {
                 if *i == instance {
                     return original;
                 }
@@ -531,7 +535,13 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
     let mut compiled = info.plan.clone();
     let modules = component::adapt::compile_adapters(&mut compiled)
         .with_context(|| format!("failed to compile the adapters of {}", args.file.display()))?;
-    let inspection = describe(args.file.display().to_string(), wasm.len(), &info, &modules, &compiled);
+    let inspection = describe(
+        args.file.display().to_string(),
+        wasm.len(),
+        &info,
+        &modules,
+        &compiled,
+    );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&inspection)?);
     } else {

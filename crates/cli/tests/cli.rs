@@ -57,14 +57,24 @@ fn a_trap_prints_its_backtrace_and_fails() {
     let o = fact(&["run", path.to_str().unwrap(), "--invoke", "go"]);
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(err.contains("unreachable") && err.contains("inner") && err.contains("outer"), "{err}");
+    assert!(
+        err.contains("unreachable") && err.contains("inner") && err.contains("outer"),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_infinite_loop_is_interrupted_by_the_timeout() {
     let path = temp("spin.wat");
     std::fs::write(&path, r#"(module (func (export "spin") (loop br 0)))"#).unwrap();
-    let o = fact(&["run", path.to_str().unwrap(), "--invoke", "spin", "--timeout", "0.1"]);
+    let o = fact(&[
+        "run",
+        path.to_str().unwrap(),
+        "--invoke",
+        "spin",
+        "--timeout",
+        "0.1",
+    ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
 }
@@ -90,7 +100,11 @@ fn wast_reports_and_exit_codes() {
     assert!(stdout(&o).trim_end().ends_with("2 passed, 0 failed"));
     let o = fact(&["wast", good.to_str().unwrap(), bad.to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(stdout(&o).contains("bad.wast:2:2: assert_return failed"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("bad.wast:2:2: assert_return failed"),
+        "{}",
+        stdout(&o)
+    );
     let o = fact(&["wast", "--json", bad.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["failed"], 1);

@@ -121,7 +121,11 @@ impl ArtifactBuilder {
 
     /// Writes the ELF image. `compat` is the compiler's compatibility string; `component`
     /// the serialized component description, for component artifacts.
-    pub fn finish(mut self, compat: &str, component: Option<Vec<u8>>) -> Result<Vec<u8>> {
+    pub fn finish(
+        mut self,
+        compat: &str,
+        component: Option<fact_environ::artifact::ComponentArtifactInfo>,
+    ) -> Result<Vec<u8>> {
         // Pad the text to whole pages so that making it executable touches nothing else.
         if self.text.is_empty() {
             self.text.push(0xcc);

@@ -186,9 +186,31 @@ pub struct ArtifactInfo {
     pub modules: Vec<CompiledModuleInfo>,
     /// Every trap site in `.text`, sorted by offset.
     pub traps: Vec<TrapSite>,
-    /// The component description, for component artifacts (postcard bytes of the
-    /// component metadata, decoded by the component layer).
-    pub component: Option<Vec<u8>>,
+    /// The component description, for component artifacts.
+    pub component: Option<ComponentArtifactInfo>,
+}
+
+/// What a component artifact holds besides its modules.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ComponentArtifactInfo {
+    /// The instantiation plan, with adapters compiled into adapter modules.
+    pub plan: crate::component::Plan,
+    /// How many of the artifact's modules are the component's own core modules; the
+    /// adapter modules follow them.
+    pub num_static_modules: u32,
+    /// The imports and exports of each adapter module.
+    pub adapter_modules: Vec<AdapterModuleMeta>,
+    /// The lowering trampolines (wasm → host), one per distinct core signature.
+    pub lowering_trampolines: Vec<TextRange>,
+    /// For each lowering of the plan, the index of its trampoline.
+    pub lowering_trampoline: Vec<u32>,
+}
+
+/// An adapter module's interface, for inspection.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AdapterModuleMeta {
+    pub imports: Vec<crate::component::adapt::AdapterImport>,
+    pub exports: Vec<(String, crate::component::AdapterIndex)>,
 }
 
 impl ArtifactInfo {
@@ -231,6 +253,17 @@ impl ArtifactInfo {
         }
         if self.traps.iter().any(|t| t.offset as usize >= text_len) {
             bail!("artifact trap table points outside the text section");
+        }
+        if let Some(c) = &self.component {
+            if c.lowering_trampolines.iter().any(|r| !in_text(r))
+                || c.lowering_trampoline.len() != c.plan.lowerings.len()
+                || c.lowering_trampoline
+                    .iter()
+                    .any(|&i| i as usize >= c.lowering_trampolines.len())
+                || c.num_static_modules as usize + c.adapter_modules.len() != self.modules.len()
+            {
+                bail!("artifact component metadata is inconsistent");
+            }
         }
         Ok(())
     }

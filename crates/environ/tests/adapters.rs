@@ -15,11 +15,17 @@ struct Sig {
 }
 
 fn sig(sig: impl Into<String>) -> Sig {
-    Sig { types: Vec::new(), sig: sig.into() }
+    Sig {
+        types: Vec::new(),
+        sig: sig.into(),
+    }
 }
 
 fn named(types: Vec<(&'static str, String)>, sig: impl Into<String>) -> Sig {
-    Sig { types, sig: sig.into() }
+    Sig {
+        types,
+        sig: sig.into(),
+    }
 }
 
 impl Sig {
@@ -27,7 +33,9 @@ impl Sig {
     fn imported(&self) -> String {
         self.types
             .iter()
-            .map(|(n, d)| format!("(type ${n}-def {d}) (import \"{n}\" (type ${n} (eq ${n}-def)))\n"))
+            .map(|(n, d)| {
+                format!("(type ${n}-def {d}) (import \"{n}\" (type ${n} (eq ${n}-def)))\n")
+            })
             .collect()
     }
 
@@ -49,22 +57,51 @@ impl Sig {
 
 /// The core signature of `f` (in `param`/`result` WAT syntax) on each side.
 fn core_sigs(s: &Sig) -> (String, String) {
-    let text = format!("(component {} (import \"f\" (func {})))", s.imported(), s.sig);
+    let text = format!(
+        "(component {} (import \"f\" (func {})))",
+        s.imported(),
+        s.sig
+    );
     let wasm = wat::parse_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let plan = translate(&wasm).unwrap_or_else(|e| panic!("{e:#}\n{text}")).plan;
-    let ImportType::Func(ty) = plan.imports["f"] else { panic!() };
-    let show = |sig: FlatSignature| {
-        let list = |v: &[FlatType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
-        (format!("(param {}) (result {})", list(&sig.params), list(&sig.results)), list(&sig.results))
+    let plan = translate(&wasm)
+        .unwrap_or_else(|e| panic!("{e:#}\n{text}"))
+        .plan;
+    let ImportType::Func(ty) = plan.imports["f"] else {
+        panic!()
     };
-    (show(plan.types.flat_signature(ty, FlatContext::Lift)).0, show(plan.types.flat_signature(ty, FlatContext::Lower)).0)
+    let show = |sig: FlatSignature| {
+        let list = |v: &[FlatType]| {
+            v.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        (
+            format!(
+                "(param {}) (result {})",
+                list(&sig.params),
+                list(&sig.results)
+            ),
+            list(&sig.results),
+        )
+    };
+    (
+        show(plan.types.flat_signature(ty, FlatContext::Lift)).0,
+        show(plan.types.flat_signature(ty, FlatContext::Lower)).0,
+    )
 }
 
 /// A component where a caller (with `caller_opts`) calls a callee (with `callee_opts`)
 /// through a fused adapter for `s`.
 fn component(s: &Sig, callee_opts: &str, caller_opts: &str) -> String {
     let (lift, lower) = core_sigs(s);
-    let post = lift.split("(result").nth(1).unwrap().trim_end_matches(')').trim().to_string();
+    let post = lift
+        .split("(result")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .trim()
+        .to_string();
     format!(
         r#"(component
   (component $Callee
@@ -110,7 +147,10 @@ fn compile(wat_text: &str) -> (Plan, Vec<AdapterModule>) {
     let modules = adapt::compile_adapters(&mut plan).unwrap_or_else(|e| panic!("{e:#}"));
     for m in &modules {
         adapt::validate(&m.wasm).unwrap_or_else(|e| {
-            panic!("invalid adapter module: {e:#}\n{}", wasmprinter::print_bytes(&m.wasm).unwrap())
+            panic!(
+                "invalid adapter module: {e:#}\n{}",
+                wasmprinter::print_bytes(&m.wasm).unwrap()
+            )
         });
     }
     (plan, modules)
@@ -118,8 +158,13 @@ fn compile(wat_text: &str) -> (Plan, Vec<AdapterModule>) {
 
 fn catalogue() -> Vec<(String, Sig)> {
     let mut cases: Vec<(String, Sig)> = Vec::new();
-    for scalar in ["bool", "s8", "u8", "s16", "u16", "s32", "u32", "s64", "u64", "f32", "f64", "char"] {
-        cases.push((scalar.into(), sig(format!("(param \"x\" {scalar}) (result {scalar})"))));
+    for scalar in [
+        "bool", "s8", "u8", "s16", "u16", "s32", "u32", "s64", "u64", "f32", "f64", "char",
+    ] {
+        cases.push((
+            scalar.into(),
+            sig(format!("(param \"x\" {scalar}) (result {scalar})")),
+        ));
     }
     let both = |t: &str| format!("(param \"x\" {t}) (result {t})");
     for (name, ty) in [
@@ -137,20 +182,49 @@ fn catalogue() -> Vec<(String, Sig)> {
         cases.push((name.into(), sig(both(ty))));
     }
     let record = "(record (field \"a\" u8) (field \"b\" u16) (field \"c\" u64) (field \"d\" f32) (field \"e\" bool))";
-    cases.push(("record".into(), named(vec![("r", record.into())], both("$r"))));
+    cases.push((
+        "record".into(),
+        named(vec![("r", record.into())], both("$r")),
+    ));
     let rec_str = "(record (field \"a\" u8) (field \"b\" string))";
-    cases.push(("list-record".into(), named(vec![("r", rec_str.into())], both("(list $r)"))));
+    cases.push((
+        "list-record".into(),
+        named(vec![("r", rec_str.into())], both("(list $r)")),
+    ));
     let variant = "(variant (case \"a\" u8) (case \"b\" f32) (case \"c\" string) (case \"d\") (case \"e\" s64))";
-    cases.push(("variant".into(), named(vec![("v", variant.into())], both("$v"))));
-    cases.push(("enum".into(), named(vec![("e", "(enum \"x\" \"y\" \"z\")".into())], both("$e"))));
-    let flags = |n: usize| format!("(flags {})", (0..n).map(|i| format!("\"f{i}\"")).collect::<Vec<_>>().join(" "));
+    cases.push((
+        "variant".into(),
+        named(vec![("v", variant.into())], both("$v")),
+    ));
+    cases.push((
+        "enum".into(),
+        named(vec![("e", "(enum \"x\" \"y\" \"z\")".into())], both("$e")),
+    ));
+    let flags = |n: usize| {
+        format!(
+            "(flags {})",
+            (0..n)
+                .map(|i| format!("\"f{i}\""))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
     for n in [3, 9, 17, 32] {
-        cases.push((format!("flags-{n}"), named(vec![("fl", flags(n))], both("$fl"))));
+        cases.push((
+            format!("flags-{n}"),
+            named(vec![("fl", flags(n))], both("$fl")),
+        ));
     }
     let many: String = (0..17).map(|i| format!("(param \"p{i}\" u32) ")).collect();
     cases.push(("indirect-params".into(), sig(many.clone())));
-    cases.push(("indirect-results".into(), sig("(param \"x\" u32) (result (tuple u32 u64))")));
-    cases.push(("indirect-both".into(), sig(format!("{many} (result (tuple string u32))"))));
+    cases.push((
+        "indirect-results".into(),
+        sig("(param \"x\" u32) (result (tuple u32 u64))"),
+    ));
+    cases.push((
+        "indirect-both".into(),
+        sig(format!("{many} (result (tuple string u32))")),
+    ));
     cases.push(("no-params-no-results".into(), sig("")));
     cases
 }
@@ -184,7 +258,14 @@ fn adapters_validate_and_match_the_golden_snapshots() {
                 &opts(from, "libc", false),
             );
             let (_, modules) = compile(&c);
-            check(&format!("string-{}-to-{}", from.replace('+', "-"), to.replace('+', "-")), &modules[0]);
+            check(
+                &format!(
+                    "string-{}-to-{}",
+                    from.replace('+', "-"),
+                    to.replace('+', "-")
+                ),
+                &modules[0],
+            );
         }
     }
     assert!(
@@ -201,7 +282,10 @@ fn generated_code_grows_linearly_with_type_size() {
         let fields: String = (0..n)
             .map(|i| format!("(field \"f{i}\" (tuple string u32 (list u16))) "))
             .collect();
-        let s = named(vec![("r", format!("(record {fields})"))], "(param \"x\" (list $r))");
+        let s = named(
+            vec![("r", format!("(record {fields})"))],
+            "(param \"x\" (list $r))",
+        );
         let c = component(&s, &opts("utf8", "m", false), &opts("utf8", "libc", false));
         compile(&c).1[0].wasm.len()
     };
@@ -251,7 +335,13 @@ fn chains_share_modules_and_reallocs_may_be_adapters() {
     // instance (which imports alloc), and before each caller's.
     assert_eq!(modules.len(), 4);
     let uses_adapter_realloc = modules.iter().any(|m| {
-        m.imports.iter().any(|i| i.module == "realloc" && matches!(&i.def, CoreDef::Export(e) if e.name.starts_with("adapter")))
+        m.imports.iter().any(|i| {
+            i.module == "realloc"
+                && matches!(&i.def, CoreDef::Export(e) if e.name.starts_with("adapter"))
+        })
     });
-    assert!(uses_adapter_realloc, "a callee realloc that is an adapter of an earlier module");
+    assert!(
+        uses_adapter_realloc,
+        "a callee realloc that is an adapter of an earlier module"
+    );
 }

@@ -95,6 +95,12 @@ impl Engine {
         crate::module::compile_artifact(self, bytes)
     }
 
+    /// Compiles a component (binary or text) to an artifact for
+    /// [`crate::component::Component::deserialize`].
+    pub fn precompile_component(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        crate::component::compile::compile_component(self, bytes)
+    }
+
     /// Tells whether `bytes` is a precompiled module, a precompiled component, or neither.
     pub fn detect_precompiled(bytes: &[u8]) -> Option<Precompiled> {
         match fact_runtime::code_memory::detect(bytes)? {

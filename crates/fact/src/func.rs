@@ -125,6 +125,28 @@ impl Func {
         func: Arc<HostFn<T>>,
     ) -> Result<Func> {
         let (type_id, trampoline) = store.opaque.engine.host_trampoline(&ty)?;
+        Func::new_host_with_trampoline_id(store, ty, func, trampoline, type_id)
+    }
+
+    /// Registers a host function reached through `trampoline` (an exit trampoline for
+    /// `ty` that lives in an artifact, like a component's lowering trampolines).
+    pub(crate) fn new_host_with_trampoline<T>(
+        store: &mut StoreInner<T>,
+        ty: FuncType,
+        func: Arc<HostFn<T>>,
+        trampoline: usize,
+    ) -> Result<Func> {
+        let type_id = store.opaque.engine.types().register(&ty);
+        Func::new_host_with_trampoline_id(store, ty, func, trampoline, type_id)
+    }
+
+    fn new_host_with_trampoline_id<T>(
+        store: &mut StoreInner<T>,
+        ty: FuncType,
+        func: Arc<HostFn<T>>,
+        trampoline: usize,
+        type_id: u32,
+    ) -> Result<Func> {
         let store_ptr: *mut StoreInner<T> = store;
         let mut ctx = Box::new(HostFuncCtx {
             header: VMHostFuncContext {

@@ -101,6 +101,11 @@ impl Module {
         let code = Arc::new(code);
         code.register();
         let runtime = RuntimeModule::new(code, 0, engine.types());
+        Module::from_runtime(engine, runtime)
+    }
+
+    /// A module of an artifact that is already loaded (e.g. one of a component's).
+    pub(crate) fn from_runtime(engine: &Engine, runtime: Arc<RuntimeModule>) -> Module {
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),

@@ -33,6 +33,8 @@ pub struct StoreInner<T> {
     /// Boxed: compiled code holds pointers to each context.
     #[allow(clippy::vec_box)]
     pub(crate) host_funcs: Vec<Box<HostFuncCtx<T>>>,
+    /// Destructors of host resource types, by runtime resource type.
+    pub(crate) host_dtors: HashMap<u32, crate::component::linker_destructor::Destructor<T>>,
     pub(crate) data: T,
 }
 
@@ -45,6 +47,13 @@ pub struct StoreOpaque {
     /// `VMFuncRef` address → index in `funcs`.
     func_by_ref: HashMap<usize, usize>,
     externrefs: Vec<Arc<dyn Any + Send + Sync>>,
+    /// Component instantiations.
+    pub(crate) components: Vec<crate::component::instance_state::ComponentState>,
+    /// Runtime resource types.
+    pub(crate) resource_types: Vec<crate::component::resources_state::RuntimeResource>,
+    /// Scopes of borrows lent into calls from the host: the innermost last.
+    pub(crate) scopes: Vec<u32>,
+    next_scope: u32,
 }
 
 impl<T> Store<T> {
@@ -59,8 +68,13 @@ impl<T> Store<T> {
                     funcs: Vec::new(),
                     func_by_ref: HashMap::new(),
                     externrefs: Vec::new(),
+                    components: Vec::new(),
+                    resource_types: Vec::new(),
+                    scopes: Vec::new(),
+                    next_scope: 1,
                 },
                 host_funcs: Vec::new(),
+                host_dtors: HashMap::new(),
                 data,
             }),
         }
@@ -180,6 +194,23 @@ impl StoreOpaque {
     pub(crate) fn externref_count(&self) -> usize {
         self.externrefs.len()
     }
+
+    /// The scope that borrows lent now belong to.
+    pub(crate) fn current_scope(&self) -> u32 {
+        self.scopes.last().copied().unwrap_or(0)
+    }
+
+    /// Opens a new borrow scope (a call from the host).
+    pub(crate) fn push_scope(&mut self) -> u32 {
+        let s = self.next_scope;
+        self.next_scope = self.next_scope.wrapping_add(1).max(1);
+        self.scopes.push(s);
+        s
+    }
+
+    pub(crate) fn pop_scope(&mut self) {
+        self.scopes.pop();
+    }
 }
 
 /// A shared borrow of a store.
@@ -235,6 +266,19 @@ impl<T> AsContext for Store<T> {
 impl<T> AsContextMut for Store<T> {
     fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
         StoreContextMut(&mut self.inner)
+    }
+}
+
+impl<T> AsContext for StoreInner<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self)
+    }
+}
+
+impl<T> AsContextMut for StoreInner<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self)
     }
 }
 

@@ -4,6 +4,7 @@
 //! `fact-environ` and nothing of Cranelift.
 
 pub mod code_memory;
+pub mod component;
 pub mod instance;
 mod libcalls;
 pub mod memory;

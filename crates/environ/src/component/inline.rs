@@ -9,7 +9,7 @@
 
 use super::plan::*;
 use super::translate::{ComponentTranslation, Item, StaticComponent};
-use super::types::{ComponentTypes, FuncType, FuncTypeId, InterfaceType, ResourceIndex, TypeId};
+use super::types::{ComponentTypes, FuncTypeId, InterfaceType, ResourceIndex, TypeId};
 use crate::types::{EntityType, FuncType as CoreFuncType, GlobalType, MemoryType, TableType};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
@@ -953,10 +953,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
         if results.len() > 1 {
             bail!("unsupported component model feature: multiple results");
         }
-        Ok(self.plan.types.intern_func(FuncType {
-            params: params.into(),
-            results: results.into(),
-        }))
+        Ok(self.plan.types.func_type(params, results))
     }
 
     fn convert_val(&mut self, frame: &Frame<'a, 'data>, ty: ComponentValType) -> Result<TypeId> {

@@ -133,6 +133,10 @@ pub struct FuncType {
     pub params: Box<[(String, TypeId)]>,
     /// At most one result in the MVP.
     pub results: Box<[TypeId]>,
+    /// The parameters as one tuple type (their flattening and memory layout).
+    pub params_tuple: TypeId,
+    /// The results as one tuple type.
+    pub results_tuple: TypeId,
 }
 
 /// Every interface type and function type of a component, with layouts.
@@ -164,8 +168,32 @@ impl ComponentTypes {
         id
     }
 
-    /// Interns a function type.
-    pub fn intern_func(&mut self, ty: FuncType) -> FuncTypeId {
+    /// Interns the function type `(params) -> (results)`.
+    pub fn func_type(&mut self, params: Vec<(String, TypeId)>, results: Vec<TypeId>) -> FuncTypeId {
+        let params_tuple = self.intern(InterfaceType::Tuple(
+            params.iter().map(|(_, t)| *t).collect(),
+        ));
+        let results_tuple = self.intern(InterfaceType::Tuple(results.clone().into()));
+        self.intern_func(FuncType {
+            params: params.into(),
+            results: results.into(),
+            params_tuple,
+            results_tuple,
+        })
+    }
+
+    /// The id of `ty` if it is interned.
+    pub fn lookup(&self, ty: &InterfaceType) -> Option<TypeId> {
+        self.def_ids.get(ty).copied().or_else(|| {
+            self.defs
+                .iter()
+                .position(|d| d == ty)
+                .map(|i| TypeId(i as u32))
+        })
+    }
+
+    /// Interns a function type (see [`ComponentTypes::func_type`]).
+    fn intern_func(&mut self, ty: FuncType) -> FuncTypeId {
         if self.func_ids.is_empty() && !self.funcs.is_empty() {
             self.rebuild_maps();
         }
@@ -459,7 +487,9 @@ impl ComponentTypes {
             T::Tuple(ts) => ts.iter().any(|t| self.allocates(*t)),
             T::Variant(c) => c.iter().any(|(_, t)| t.is_some_and(|t| self.allocates(t))),
             T::Option(t) => self.allocates(*t),
-            T::Result { ok, err } => [ok, err].iter().any(|t| t.is_some_and(|t| self.allocates(t))),
+            T::Result { ok, err } => [ok, err]
+                .iter()
+                .any(|t| t.is_some_and(|t| self.allocates(t))),
             _ => false,
         }
     }

@@ -114,8 +114,13 @@ impl ModuleBuilder {
         let ty = self.type_index(params, results);
         let index = self.num_func_imports;
         self.num_func_imports += 1;
-        self.imports
-            .push((module.into(), name.into(), ImportKind::Func, ty, what.clone()));
+        self.imports.push((
+            module.into(),
+            name.into(),
+            ImportKind::Func,
+            ty,
+            what.clone(),
+        ));
         self.func_imports.insert(what.clone(), index);
         index
     }
@@ -145,8 +150,13 @@ impl ModuleBuilder {
         }
         let index = self.num_global_imports;
         self.num_global_imports += 1;
-        self.imports
-            .push((module.into(), name.into(), ImportKind::Global, index, what.clone()));
+        self.imports.push((
+            module.into(),
+            name.into(),
+            ImportKind::Global,
+            index,
+            what.clone(),
+        ));
         self.global_imports.insert(what.clone(), index);
         index
     }

@@ -10,7 +10,9 @@
 //! the generated code stays linear in the size of the types.
 
 use super::builder::{FuncBuilder, ModuleBuilder};
-use crate::component::plan::{CoreDef, CoreExport, Intrinsic, StringEncoding, Transcode, FLAG_MAY_LEAVE};
+use crate::component::plan::{
+    CoreDef, CoreExport, Intrinsic, StringEncoding, Transcode, FLAG_MAY_LEAVE,
+};
 use crate::component::types::{
     discriminant_size, flags_size, ComponentTypes, FlatType, InterfaceType, TypeId,
 };
@@ -62,7 +64,11 @@ impl Loc {
     fn offset_by(&self, start: usize, len: usize, offset: u32) -> Loc {
         match self {
             Loc::Flat(v) => Loc::Flat(v[start..start + len].to_vec()),
-            Loc::Mem { mem, addr, offset: o } => Loc::Mem {
+            Loc::Mem {
+                mem,
+                addr,
+                offset: o,
+            } => Loc::Mem {
                 mem: *mem,
                 addr: *addr,
                 offset: o + offset,
@@ -164,7 +170,10 @@ impl<'a> Compiler<'a> {
     }
 
     fn transcoder(&mut self, op: Transcode, from: u32, to: u32) -> u32 {
-        let (from, to) = (self.memories[from as usize].clone(), self.memories[to as usize].clone());
+        let (from, to) = (
+            self.memories[from as usize].clone(),
+            self.memories[to as usize].clone(),
+        );
         let name = format!(
             "{} i{}:{} -> i{}:{}",
             op.name(),
@@ -287,8 +296,18 @@ impl<'a> Compiler<'a> {
         use InterfaceType as T;
         let types = self.types;
         match types.get(ty) {
-            T::Bool | T::S8 | T::U8 | T::S16 | T::U16 | T::S32 | T::U32 | T::S64 | T::U64 | T::F32
-            | T::F64 | T::Char => self.scalar(f, ty, src, dst),
+            T::Bool
+            | T::S8
+            | T::U8
+            | T::S16
+            | T::U16
+            | T::S32
+            | T::U32
+            | T::S64
+            | T::U64
+            | T::F32
+            | T::F64
+            | T::Char => self.scalar(f, ty, src, dst),
             T::Flags(labels) => self.flags(f, labels.len(), src, dst),
             T::String => self.pointer_pair(f, src, dst, |c, f, p, l| {
                 let helper = c.string_helper(from, to)?;
@@ -307,12 +326,28 @@ impl<'a> Compiler<'a> {
                     Ok(())
                 })
             }
-            T::Record(_) | T::Tuple(_) | T::Variant(_) | T::Enum(_) | T::Option(_) | T::Result { .. }
+            T::Record(_)
+            | T::Tuple(_)
+            | T::Variant(_)
+            | T::Enum(_)
+            | T::Option(_)
+            | T::Result { .. }
                 if matches!((src, dst), (Loc::Mem { .. }, Loc::Mem { .. })) =>
             {
                 // Compound types in memory go through a shared helper.
                 let helper = self.translate_helper(ty, from, to)?;
-                let (Loc::Mem { addr: sa, offset: so, .. }, Loc::Mem { addr: da, offset: doff, .. }) = (src, dst)
+                let (
+                    Loc::Mem {
+                        addr: sa,
+                        offset: so,
+                        ..
+                    },
+                    Loc::Mem {
+                        addr: da,
+                        offset: doff,
+                        ..
+                    },
+                ) = (src, dst)
                 else {
                     unreachable!()
                 };
@@ -332,9 +367,9 @@ impl<'a> Compiler<'a> {
             T::Variant(_) | T::Enum(_) | T::Option(_) | T::Result { .. } => {
                 self.variant(f, ty, src, from, dst, to)
             }
-            T::Own(_) | T::Borrow(_) => bail!(
-                "resource handles (`own`/`borrow`) in fused calls are not supported yet"
-            ),
+            T::Own(_) | T::Borrow(_) => {
+                bail!("resource handles (`own`/`borrow`) in fused calls are not supported yet")
+            }
         }
     }
 
@@ -442,7 +477,11 @@ impl<'a> Compiler<'a> {
 
     /// Flags: bits beyond the labels are ignored (masked off).
     fn flags(&mut self, f: &mut FuncBuilder, n: usize, src: &Loc, dst: &Loc) -> Result<()> {
-        let mask = if n >= 32 { -1i32 } else { ((1u32 << n) - 1) as i32 };
+        let mask = if n >= 32 {
+            -1i32
+        } else {
+            ((1u32 << n) - 1) as i32
+        };
         let size = flags_size(n);
         if let Loc::Mem { addr, .. } = dst {
             f.ins(I::LocalGet(*addr));
@@ -588,14 +627,20 @@ impl<'a> Compiler<'a> {
         for (k, case) in cases.iter().enumerate() {
             f.ins(I::End);
             if let Some(t) = case {
-                let case_flat: Vec<V> = types.layout(*t).flat.iter().map(|f| flat_valtype(*f)).collect();
+                let case_flat: Vec<V> = types
+                    .layout(*t)
+                    .flat
+                    .iter()
+                    .map(|f| flat_valtype(*f))
+                    .collect();
                 let payload_src = match src {
                     Loc::Flat(v) => Loc::Flat(self.unjoin(f, &v[1..], &case_flat)),
                     Loc::Mem { .. } => src.offset_by(0, 0, payload_offset),
                 };
                 match dst {
                     Loc::Flat(v) => {
-                        let temps: Vec<(u32, V)> = case_flat.iter().map(|t| (f.local(*t), *t)).collect();
+                        let temps: Vec<(u32, V)> =
+                            case_flat.iter().map(|t| (f.local(*t), *t)).collect();
                         self.translate(f, *t, &payload_src, from, &Loc::Flat(temps.clone()), to)?;
                         self.join(f, &temps, &v[1..]);
                     }
@@ -667,8 +712,16 @@ impl<'a> Compiler<'a> {
         let index = self.module.reserve_func();
         self.helpers.insert(key, index);
         let mut f = FuncBuilder::new(vec![V::I32, V::I32], vec![]);
-        let src = Loc::Mem { mem: from.memory("a value in memory")?, addr: 0, offset: 0 };
-        let dst = Loc::Mem { mem: to.memory("a value in memory")?, addr: 1, offset: 0 };
+        let src = Loc::Mem {
+            mem: from.memory("a value in memory")?,
+            addr: 0,
+            offset: 0,
+        };
+        let dst = Loc::Mem {
+            mem: to.memory("a value in memory")?,
+            addr: 1,
+            offset: 0,
+        };
         // Not through `translate` (which would call this helper again).
         use InterfaceType as T;
         match self.types.get(ty).clone() {
@@ -706,7 +759,13 @@ impl<'a> Compiler<'a> {
         f.ins(I::I64Const(size as i64));
         f.ins(I::I64Mul);
         f.ins(I::LocalSet(bytes));
-        self.check_bounds(&mut f, src_mem, src_ptr, Len::I64(bytes), Trap::ListOutOfBounds);
+        self.check_bounds(
+            &mut f,
+            src_mem,
+            src_ptr,
+            Len::I64(bytes),
+            Trap::ListOutOfBounds,
+        );
         // It fits in the source memory, so it fits in 32 bits.
         let bytes32 = f.local(V::I32);
         f.ins(I::LocalGet(bytes));
@@ -714,9 +773,23 @@ impl<'a> Compiler<'a> {
         f.ins(I::LocalSet(bytes32));
 
         // realloc is called even for empty lists.
-        let dst_ptr = self.realloc(&mut f, to, "a list", Val::Const(0), Val::Const(0), align, Val::Local(bytes32))?;
+        let dst_ptr = self.realloc(
+            &mut f,
+            to,
+            "a list",
+            Val::Const(0),
+            Val::Const(0),
+            align,
+            Val::Local(bytes32),
+        )?;
         self.check_align(&mut f, dst_ptr, align, Trap::UnalignedPointer);
-        self.check_bounds(&mut f, dst_mem, dst_ptr, Len::I32(bytes32), Trap::ListOutOfBounds);
+        self.check_bounds(
+            &mut f,
+            dst_mem,
+            dst_ptr,
+            Len::I32(bytes32),
+            Trap::ListOutOfBounds,
+        );
 
         if self.is_bit_copyable(elem) {
             f.ins(I::LocalGet(dst_ptr));
@@ -735,8 +808,16 @@ impl<'a> Compiler<'a> {
             f.ins(I::I32Eqz);
             f.ins(I::BrIf(0));
             f.ins(I::Loop(BlockType::Empty));
-            let src_loc = Loc::Mem { mem: src_mem, addr: s, offset: 0 };
-            let dst_loc = Loc::Mem { mem: dst_mem, addr: d, offset: 0 };
+            let src_loc = Loc::Mem {
+                mem: src_mem,
+                addr: s,
+                offset: 0,
+            };
+            let dst_loc = Loc::Mem {
+                mem: dst_mem,
+                addr: d,
+                offset: 0,
+            };
             self.translate(&mut f, elem, &src_loc, from, &dst_loc, to)?;
             for p in [s, d] {
                 f.ins(I::LocalGet(p));
@@ -765,7 +846,16 @@ impl<'a> Compiler<'a> {
     pub fn is_bit_copyable(&self, ty: TypeId) -> bool {
         use InterfaceType as T;
         match self.types.get(ty) {
-            T::U8 | T::S8 | T::U16 | T::S16 | T::U32 | T::S32 | T::U64 | T::S64 | T::F32 | T::F64 => true,
+            T::U8
+            | T::S8
+            | T::U16
+            | T::S16
+            | T::U32
+            | T::S32
+            | T::U64
+            | T::S64
+            | T::F32
+            | T::F64 => true,
             T::Record(fields) => fields.iter().all(|(_, t)| self.is_bit_copyable(*t)),
             T::Tuple(ts) => ts.iter().all(|t| self.is_bit_copyable(*t)),
             _ => false,
@@ -785,7 +875,13 @@ impl<'a> Compiler<'a> {
         Ok(index)
     }
 
-    pub(crate) fn transcode_call(&mut self, f: &mut FuncBuilder, op: Transcode, from: u32, to: u32) {
+    pub(crate) fn transcode_call(
+        &mut self,
+        f: &mut FuncBuilder,
+        op: Transcode,
+        from: u32,
+        to: u32,
+    ) {
         let func = self.transcoder(op, from, to);
         f.ins(I::Call(func));
     }

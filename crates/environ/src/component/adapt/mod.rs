@@ -102,7 +102,11 @@ pub fn compile_adapters(plan: &mut Plan) -> Result<Vec<AdapterModule>> {
         }
     }
     for l in &mut plan.lowerings {
-        l.options.realloc.iter_mut().chain(&mut l.options.post_return).for_each(resolve);
+        l.options
+            .realloc
+            .iter_mut()
+            .chain(&mut l.options.post_return)
+            .for_each(resolve);
     }
     for r in &mut plan.resources {
         if let ResourceDef::Defined { dtor: Some(d), .. } = r {
@@ -113,7 +117,11 @@ pub fn compile_adapters(plan: &mut Plan) -> Result<Vec<AdapterModule>> {
         match e {
             Export::LiftedFunc { func, options, .. } => {
                 resolve(func);
-                options.realloc.iter_mut().chain(&mut options.post_return).for_each(resolve);
+                options
+                    .realloc
+                    .iter_mut()
+                    .chain(&mut options.post_return)
+                    .for_each(resolve);
             }
             Export::Instance(items) => items.values_mut().for_each(|e| exports(e, resolve)),
             _ => {}
@@ -162,7 +170,10 @@ fn compile_group(
     instance: CoreInstanceIndex,
 ) -> Result<AdapterModule> {
     let mut c = Compiler::new(&plan.types);
-    let local: HashMap<AdapterIndex, u32> = group.iter().map(|a| (*a, c.module.reserve_func())).collect();
+    let local: HashMap<AdapterIndex, u32> = group
+        .iter()
+        .map(|a| (*a, c.module.reserve_func()))
+        .collect();
     for a in group {
         let adapter = &plan.adapters[a.0 as usize];
         let f = compile_adapter(&mut c, plan, adapter, &local, placed)
@@ -194,7 +205,8 @@ fn compile_group(
 
 /// Validates a generated module with wasmparser.
 pub fn validate(wasm: &[u8]) -> Result<()> {
-    wasmparser::Validator::new_with_features(crate::translate::core_features()).validate_all(wasm)?;
+    wasmparser::Validator::new_with_features(crate::translate::core_features())
+        .validate_all(wasm)?;
     Ok(())
 }
 
@@ -230,7 +242,13 @@ fn callee(
         },
         d => d.clone(),
     };
-    Ok(Callee::Import(c.module.import_func(&def, module, &describe(&def), params, results)))
+    Ok(Callee::Import(c.module.import_func(
+        &def,
+        module,
+        &describe(&def),
+        params,
+        results,
+    )))
 }
 
 fn valtypes(sig: &[crate::component::types::FlatType]) -> Vec<V> {
@@ -245,7 +263,15 @@ fn side(
 ) -> Result<Side> {
     let memory = o.memory.as_ref().map(|m| c.memory(m));
     let realloc = match &o.realloc {
-        Some(r) => Some(callee(c, r, "realloc", &[V::I32; 4], &[V::I32], local, placed)?),
+        Some(r) => Some(callee(
+            c,
+            r,
+            "realloc",
+            &[V::I32; 4],
+            &[V::I32],
+            local,
+            placed,
+        )?),
         None => None,
     };
     let flags = c.module.import_global(
@@ -320,16 +346,37 @@ fn compile_adapter(
                 .map(|(i, t)| (i as u32, flat_valtype(*t)))
                 .collect(),
         );
-        let dst: Vec<(u32, V)> = lift.params.iter().map(|t| (f.local(flat_valtype(*t)), flat_valtype(*t))).collect();
-        c.fields(&mut f, &params, &src, &caller, &Loc::Flat(dst.clone()), &callee_side)?;
+        let dst: Vec<(u32, V)> = lift
+            .params
+            .iter()
+            .map(|t| (f.local(flat_valtype(*t)), flat_valtype(*t)))
+            .collect();
+        c.fields(
+            &mut f,
+            &params,
+            &src,
+            &caller,
+            &Loc::Flat(dst.clone()),
+            &callee_side,
+        )?;
         args.extend(dst.iter().map(|(l, _)| *l));
     } else {
         let layout = types.tuple_layout(params.iter().copied());
-        let caller_mem = caller.memory.context("parameters in memory need the caller's memory")?;
-        let callee_mem = callee_side.memory.context("parameters in memory need the callee's memory")?;
+        let caller_mem = caller
+            .memory
+            .context("parameters in memory need the caller's memory")?;
+        let callee_mem = callee_side
+            .memory
+            .context("parameters in memory need the callee's memory")?;
         let src_ptr = 0;
         c.check_align(&mut f, src_ptr, layout.align, Trap::UnalignedPointer);
-        c.check_bounds(&mut f, caller_mem, src_ptr, Len::Const(layout.size.into()), Trap::MemoryOutOfBounds);
+        c.check_bounds(
+            &mut f,
+            caller_mem,
+            src_ptr,
+            Len::Const(layout.size.into()),
+            Trap::MemoryOutOfBounds,
+        );
         let dst_ptr = c.realloc(
             &mut f,
             &callee_side,
@@ -340,9 +387,23 @@ fn compile_adapter(
             Val::Const(layout.size as i32),
         )?;
         c.check_align(&mut f, dst_ptr, layout.align, Trap::UnalignedPointer);
-        c.check_bounds(&mut f, callee_mem, dst_ptr, Len::Const(layout.size.into()), Trap::MemoryOutOfBounds);
-        let src = Loc::Mem { mem: caller_mem, addr: src_ptr, offset: 0 };
-        let dst = Loc::Mem { mem: callee_mem, addr: dst_ptr, offset: 0 };
+        c.check_bounds(
+            &mut f,
+            callee_mem,
+            dst_ptr,
+            Len::Const(layout.size.into()),
+            Trap::MemoryOutOfBounds,
+        );
+        let src = Loc::Mem {
+            mem: caller_mem,
+            addr: src_ptr,
+            offset: 0,
+        };
+        let dst = Loc::Mem {
+            mem: callee_mem,
+            addr: dst_ptr,
+            offset: 0,
+        };
         c.fields(&mut f, &params, &src, &caller, &dst, &callee_side)?;
         args.push(dst_ptr);
     }
@@ -379,16 +440,40 @@ fn compile_adapter(
             returned = Some(d);
         } else {
             let layout = types.layout(result).clone();
-            let callee_mem = callee_side.memory.context("results in memory need the callee's memory")?;
-            let caller_mem = caller.memory.context("results in memory need the caller's memory")?;
+            let callee_mem = callee_side
+                .memory
+                .context("results in memory need the callee's memory")?;
+            let caller_mem = caller
+                .memory
+                .context("results in memory need the caller's memory")?;
             let src_ptr = raw_results[0];
             let dst_ptr = lower.params.len() as u32 - 1;
             c.check_align(&mut f, src_ptr, layout.align, Trap::UnalignedPointer);
-            c.check_bounds(&mut f, callee_mem, src_ptr, Len::Const(layout.size.into()), Trap::MemoryOutOfBounds);
+            c.check_bounds(
+                &mut f,
+                callee_mem,
+                src_ptr,
+                Len::Const(layout.size.into()),
+                Trap::MemoryOutOfBounds,
+            );
             c.check_align(&mut f, dst_ptr, layout.align, Trap::UnalignedPointer);
-            c.check_bounds(&mut f, caller_mem, dst_ptr, Len::Const(layout.size.into()), Trap::MemoryOutOfBounds);
-            let src = Loc::Mem { mem: callee_mem, addr: src_ptr, offset: 0 };
-            let dst = Loc::Mem { mem: caller_mem, addr: dst_ptr, offset: 0 };
+            c.check_bounds(
+                &mut f,
+                caller_mem,
+                dst_ptr,
+                Len::Const(layout.size.into()),
+                Trap::MemoryOutOfBounds,
+            );
+            let src = Loc::Mem {
+                mem: callee_mem,
+                addr: src_ptr,
+                offset: 0,
+            };
+            let dst = Loc::Mem {
+                mem: caller_mem,
+                addr: dst_ptr,
+                offset: 0,
+            };
             c.translate(&mut f, result, &src, &callee_side, &dst, &caller)?;
         }
         if allocates {
@@ -398,7 +483,15 @@ fn compile_adapter(
 
     // post-return, exactly once, with the callee's core results.
     if let Some(post_return) = &adapter.lift.post_return {
-        let post = callee(c, post_return, "post-return", &valtypes(&lift.results), &[], local, placed)?;
+        let post = callee(
+            c,
+            post_return,
+            "post-return",
+            &valtypes(&lift.results),
+            &[],
+            local,
+            placed,
+        )?;
         c.set_may_leave(&mut f, callee_side.flags, false);
         for r in &raw_results {
             f.ins(I::LocalGet(*r));

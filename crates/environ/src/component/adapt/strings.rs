@@ -88,20 +88,41 @@ impl Compiler<'_> {
             f.ins(I::I64Mul);
         }
         f.ins(I::LocalSet(bytes));
-        self.check_bounds(f, cx.src_mem, cx.src, Len::I64(bytes), Trap::StringOutOfBounds);
+        self.check_bounds(
+            f,
+            cx.src_mem,
+            cx.src,
+            Len::I64(bytes),
+            Trap::StringOutOfBounds,
+        );
     }
 
     /// `store_string` for a source of encoding `simple` (`tagged` if it came from
     /// `latin1+utf16`) into the destination side.
-    fn store(&mut self, f: &mut FuncBuilder, cx: &Ctx, simple: Simple, tagged: bool, to: &Side) -> Result<()> {
+    fn store(
+        &mut self,
+        f: &mut FuncBuilder,
+        cx: &Ctx,
+        simple: Simple,
+        tagged: bool,
+        to: &Side,
+    ) -> Result<()> {
         use Simple::*;
         match (to.encoding, simple) {
-            (StringEncoding::Utf8, Utf8) => self.copy(f, cx, to, 1, 1, Copy::Transcode(Transcode::Utf8ToUtf8)),
+            (StringEncoding::Utf8, Utf8) => {
+                self.copy(f, cx, to, 1, 1, Copy::Transcode(Transcode::Utf8ToUtf8))
+            }
             (StringEncoding::Utf8, Utf16) => self.to_utf8(f, cx, to, Transcode::Utf16ToUtf8, 3, 2),
-            (StringEncoding::Utf8, Latin1) => self.to_utf8(f, cx, to, Transcode::Latin1ToUtf8, 2, 1),
+            (StringEncoding::Utf8, Latin1) => {
+                self.to_utf8(f, cx, to, Transcode::Latin1ToUtf8, 2, 1)
+            }
             (StringEncoding::Utf16, Utf8) => self.utf8_to_utf16(f, cx, to),
-            (StringEncoding::Utf16, Utf16) => self.copy(f, cx, to, 2, 2, Copy::Transcode(Transcode::Utf16ToUtf16)),
-            (StringEncoding::Utf16, Latin1) => self.copy(f, cx, to, 2, 2, Copy::Transcode(Transcode::Latin1ToUtf16)),
+            (StringEncoding::Utf16, Utf16) => {
+                self.copy(f, cx, to, 2, 2, Copy::Transcode(Transcode::Utf16ToUtf16))
+            }
+            (StringEncoding::Utf16, Latin1) => {
+                self.copy(f, cx, to, 2, 2, Copy::Transcode(Transcode::Latin1ToUtf16))
+            }
             (StringEncoding::CompactUtf16, Latin1) => self.copy(f, cx, to, 1, 2, Copy::Bytes),
             (StringEncoding::CompactUtf16, Utf16) if tagged => self.probably_utf16(f, cx, to),
             (StringEncoding::CompactUtf16, src) => self.to_latin1_or_utf16(f, cx, to, src),
@@ -125,7 +146,16 @@ impl Compiler<'_> {
 
     /// `realloc` on the destination side, then its alignment and bounds checks.
     #[allow(clippy::too_many_arguments)]
-    fn dst_realloc(&mut self, f: &mut FuncBuilder, cx: &Ctx, to: &Side, old: Val, old_size: Val, align: u32, size: u32) -> Result<u32> {
+    fn dst_realloc(
+        &mut self,
+        f: &mut FuncBuilder,
+        cx: &Ctx,
+        to: &Side,
+        old: Val,
+        old_size: Val,
+        align: u32,
+        size: u32,
+    ) -> Result<u32> {
         let ptr = self.realloc(f, to, "a string", old, old_size, align, Val::Local(size))?;
         self.check_align(f, ptr, align, Trap::UnalignedPointer);
         self.check_bounds(f, cx.dst_mem, ptr, Len::I32(size), Trap::StringOutOfBounds);
@@ -140,7 +170,15 @@ impl Compiler<'_> {
     }
 
     /// `store_string_copy`: the destination size is known up front.
-    fn copy(&mut self, f: &mut FuncBuilder, cx: &Ctx, to: &Side, dst_unit: u64, align: u32, op: Copy) -> Result<()> {
+    fn copy(
+        &mut self,
+        f: &mut FuncBuilder,
+        cx: &Ctx,
+        to: &Side,
+        dst_unit: u64,
+        align: u32,
+        op: Copy,
+    ) -> Result<()> {
         f.ins(I::LocalGet(cx.units));
         f.ins(I::I64ExtendI32U);
         if dst_unit > 1 {
@@ -154,7 +192,10 @@ impl Compiler<'_> {
                 f.ins(I::LocalGet(dst));
                 f.ins(I::LocalGet(cx.src));
                 f.ins(I::LocalGet(cx.units));
-                f.ins(I::MemoryCopy { src_mem: cx.src_mem, dst_mem: cx.dst_mem });
+                f.ins(I::MemoryCopy {
+                    src_mem: cx.src_mem,
+                    dst_mem: cx.dst_mem,
+                });
             }
             Copy::Transcode(t) => {
                 f.ins(I::LocalGet(cx.src));
@@ -170,7 +211,15 @@ impl Compiler<'_> {
 
     /// `store_utf16_to_utf8` / `store_latin1_to_utf8`: optimistic allocation of one byte
     /// per code unit, growth to the worst case if needed, then a final shrink.
-    fn to_utf8(&mut self, f: &mut FuncBuilder, cx: &Ctx, to: &Side, op: Transcode, worst_factor: u64, src_unit: i32) -> Result<()> {
+    fn to_utf8(
+        &mut self,
+        f: &mut FuncBuilder,
+        cx: &Ctx,
+        to: &Side,
+        op: Transcode,
+        worst_factor: u64,
+        src_unit: i32,
+    ) -> Result<()> {
         let units = cx.units;
         let dst = self.dst_realloc(f, cx, to, Val::Const(0), Val::Const(0), 1, units)?;
         let (read, written) = (f.local(V::I32), f.local(V::I32));
@@ -191,7 +240,8 @@ impl Compiler<'_> {
             f.ins(I::I64Const(worst_factor as i64));
             f.ins(I::I64Mul);
             let worst = self.checked_length(f);
-            let grown = self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(units), 1, worst)?;
+            let grown =
+                self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(units), 1, worst)?;
             f.ins(I::LocalGet(grown));
             f.ins(I::LocalSet(dst));
             // The rest of the source, after the part already written.
@@ -219,7 +269,8 @@ impl Compiler<'_> {
             f.ins(I::LocalGet(worst));
             f.ins(I::I32LtU);
             f.ins(I::If(BlockType::Empty));
-            let shrunk = self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(worst), 1, written)?;
+            let shrunk =
+                self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(worst), 1, written)?;
             f.ins(I::LocalGet(shrunk));
             f.ins(I::LocalSet(dst));
             f.ins(I::End);
@@ -261,7 +312,13 @@ impl Compiler<'_> {
 
     /// `store_string_to_latin1_or_utf16`: Latin-1 while every code point fits, else widen
     /// what was written in place and continue in UTF-16.
-    fn to_latin1_or_utf16(&mut self, f: &mut FuncBuilder, cx: &Ctx, to: &Side, src: Simple) -> Result<()> {
+    fn to_latin1_or_utf16(
+        &mut self,
+        f: &mut FuncBuilder,
+        cx: &Ctx,
+        to: &Side,
+        src: Simple,
+    ) -> Result<()> {
         let units = cx.units;
         let dst = self.dst_realloc(f, cx, to, Val::Const(0), Val::Const(0), 2, units)?;
         let (read, written) = (f.local(V::I32), f.local(V::I32));
@@ -285,7 +342,8 @@ impl Compiler<'_> {
             f.ins(I::LocalGet(units));
             f.ins(I::I32LtU);
             f.ins(I::If(BlockType::Empty));
-            let shrunk = self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(units), 2, written)?;
+            let shrunk =
+                self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(units), 2, written)?;
             f.ins(I::LocalGet(shrunk));
             f.ins(I::LocalSet(dst));
             f.ins(I::End);
@@ -298,7 +356,8 @@ impl Compiler<'_> {
             f.ins(I::I64Const(2));
             f.ins(I::I64Mul);
             let worst = self.checked_length(f);
-            let grown = self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(units), 2, worst)?;
+            let grown =
+                self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(units), 2, worst)?;
             f.ins(I::LocalGet(grown));
             f.ins(I::LocalSet(dst));
             // Widen the Latin-1 prefix in place.
@@ -343,7 +402,8 @@ impl Compiler<'_> {
             f.ins(I::LocalGet(worst));
             f.ins(I::I32LtU);
             f.ins(I::If(BlockType::Empty));
-            let shrunk = self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(worst), 2, bytes)?;
+            let shrunk =
+                self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(worst), 2, bytes)?;
             f.ins(I::LocalGet(shrunk));
             f.ins(I::LocalSet(dst));
             f.ins(I::End);
@@ -376,7 +436,8 @@ impl Compiler<'_> {
         self.transcode_call(f, Transcode::DeflateUtf16, cx.dst_mem, cx.dst_mem);
         f.ins(I::If(BlockType::Empty));
         {
-            let shrunk = self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(bytes), 1, units)?;
+            let shrunk =
+                self.dst_realloc(f, cx, to, Val::Local(dst), Val::Local(bytes), 1, units)?;
             self.set_out(f, cx, shrunk, |f| f.ins(I::LocalGet(units)));
         }
         f.ins(I::Else);
