@@ -35,6 +35,9 @@ fn steps(plan: &Plan) -> Vec<String> {
                 ModuleSource::Import(_) => {
                     format!("I{}=import@{}", instance.0, component_instance.0)
                 }
+                ModuleSource::Adapter(a) => {
+                    format!("I{}=adapters{}@{}", instance.0, a.0, component_instance.0)
+                }
             },
             Initializer::Adapter(a) => format!("A{}", a.0),
             Initializer::Lower(l) => format!("L{}", l.0),

@@ -51,9 +51,11 @@ pub struct StoreOpaque {
     pub(crate) components: Vec<crate::component::instance_state::ComponentState>,
     /// Runtime resource types.
     pub(crate) resource_types: Vec<crate::component::resources_state::RuntimeResource>,
-    /// Scopes of borrows lent into calls from the host: the innermost last.
-    pub(crate) scopes: Vec<u32>,
-    next_scope: u32,
+    /// Open component calls that lend borrows: the innermost last.
+    pub(crate) scopes: Vec<crate::component::resources_state::CallScope>,
+    pub(crate) next_scope: u32,
+    /// The host's own handles to guest resources (what a `ResourceAny` refers to).
+    pub(crate) host_handles: fact_runtime::component::handles::HandleTable,
 }
 
 impl<T> Store<T> {
@@ -72,6 +74,7 @@ impl<T> Store<T> {
                     resource_types: Vec::new(),
                     scopes: Vec::new(),
                     next_scope: 1,
+                    host_handles: Default::default(),
                 },
                 host_funcs: Vec::new(),
                 host_dtors: HashMap::new(),
@@ -193,23 +196,6 @@ impl StoreOpaque {
 
     pub(crate) fn externref_count(&self) -> usize {
         self.externrefs.len()
-    }
-
-    /// The scope that borrows lent now belong to.
-    pub(crate) fn current_scope(&self) -> u32 {
-        self.scopes.last().copied().unwrap_or(0)
-    }
-
-    /// Opens a new borrow scope (a call from the host).
-    pub(crate) fn push_scope(&mut self) -> u32 {
-        let s = self.next_scope;
-        self.next_scope = self.next_scope.wrapping_add(1).max(1);
-        self.scopes.push(s);
-        s
-    }
-
-    pub(crate) fn pop_scope(&mut self) {
-        self.scopes.pop();
     }
 }
 

@@ -77,6 +77,26 @@ pub const FLAG_MAY_LEAVE: i32 = 1;
 pub enum Intrinsic {
     /// `(code: i32)`: raises the trap with that code (never returns).
     Trap,
+    /// `(index: i32) -> i32`: moves the `own` handle at `index` out of the table of
+    /// component instance `from` into the table of `to`; returns the new index.
+    TransferOwn {
+        resource: ResourceIndex,
+        from: ComponentInstanceIndex,
+        to: ComponentInstanceIndex,
+    },
+    /// `(index: i32) -> i32`: lends the resource of the handle at `index` in `from`'s
+    /// table to `to` for the current call: the representation if `to` implements the
+    /// resource, else the index of a new `borrow` handle in `to`'s table.
+    TransferBorrow {
+        resource: ResourceIndex,
+        from: ComponentInstanceIndex,
+        to: ComponentInstanceIndex,
+    },
+    /// `()`: opens the scope of a call that lends borrows.
+    EnterCall,
+    /// `()`: closes the innermost call scope: traps if the callee still holds borrows,
+    /// and ends the loans of the caller's `own` handles.
+    ExitCall,
     /// A string routine copying between the memories `from` and `to`.
     Transcode {
         op: Transcode,

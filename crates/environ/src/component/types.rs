@@ -494,6 +494,22 @@ impl ComponentTypes {
         }
     }
 
+    /// Whether values of this type contain `borrow` handles (whose calls need a scope).
+    pub fn has_borrow(&self, id: TypeId) -> bool {
+        use InterfaceType as T;
+        match self.get(id) {
+            T::Borrow(_) => true,
+            T::List(t) | T::Option(t) => self.has_borrow(*t),
+            T::Record(f) => f.iter().any(|(_, t)| self.has_borrow(*t)),
+            T::Tuple(ts) => ts.iter().any(|t| self.has_borrow(*t)),
+            T::Variant(c) => c.iter().any(|(_, t)| t.is_some_and(|t| self.has_borrow(t))),
+            T::Result { ok, err } => [ok, err]
+                .iter()
+                .any(|t| t.is_some_and(|t| self.has_borrow(t))),
+            _ => false,
+        }
+    }
+
     /// Whether values of this type contain handles, lists or strings (so that copying
     /// them needs more than moving bits).
     pub fn is_plain_data(&self, id: TypeId) -> bool {
@@ -574,7 +590,8 @@ mod tests {
         let a = t.intern(T::List(u8_));
         let b = t.intern(T::List(u8_));
         assert_eq!(a, b);
-        assert_ne!(a, t.intern(T::List(t.intern(T::U16))));
+        let u16_ = t.intern(T::U16);
+        assert_ne!(a, t.intern(T::List(u16_)));
     }
 
     #[test]
@@ -677,19 +694,13 @@ mod tests {
         let mut t = ComponentTypes::default();
         let u32_ = t.intern(T::U32);
         let s = t.intern(T::String);
-        let params: Box<[(String, TypeId)]> = (0..17).map(|i| (format!("p{i}"), u32_)).collect();
-        let f = t.intern_func(FuncType {
-            params,
-            results: Box::new([s]),
-        });
+        let params: Vec<(String, TypeId)> = (0..17).map(|i| (format!("p{i}"), u32_)).collect();
+        let f = t.func_type(params, vec![s]);
         let lift = t.flat_signature(f, FlatContext::Lift);
         assert_eq!((lift.params, lift.results), (vec![I32], vec![I32]));
         let lower = t.flat_signature(f, FlatContext::Lower);
         assert_eq!((lower.params, lower.results), (vec![I32, I32], vec![]));
-        let g = t.intern_func(FuncType {
-            params: Box::new([("a".into(), u32_)]),
-            results: Box::new([u32_]),
-        });
+        let g = t.func_type(vec![("a".into(), u32_)], vec![u32_]);
         let sig = t.flat_signature(g, FlatContext::Lower);
         assert!(!sig.params_indirect && !sig.results_indirect);
         assert_eq!(

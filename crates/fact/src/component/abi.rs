@@ -8,7 +8,7 @@ use crate::store::StoreOpaque;
 use crate::{Func as CoreFunc, Memory};
 use anyhow::{anyhow, bail, Result};
 use fact_environ::component::{
-    align_to, discriminant_size, flags_size, ComponentInstanceIndex, ComponentTypes, InterfaceType,
+    discriminant_size, flags_size, ComponentInstanceIndex, ComponentTypes, InterfaceType,
     StringEncoding, TypeId, MAX_STRING_BYTE_LENGTH, UTF16_TAG,
 };
 use fact_environ::Trap;
@@ -108,10 +108,6 @@ impl Context<'_> {
             return Err(trap(Trap::ReallocOutOfBounds));
         }
         Ok(ptr)
-    }
-
-    pub(crate) fn ty(&self, ty: TypeId) -> &InterfaceType {
-        self.types.get(ty)
     }
 }
 
@@ -970,10 +966,4 @@ pub(crate) fn check_tuple(cx: &mut Context<'_>, ptr: u32, align: u32, size: u32)
         return Err(trap(Trap::MemoryOutOfBounds));
     }
     Ok(())
-}
-
-/// `align_to`, re-exported for derived code.
-#[doc(hidden)]
-pub fn align(n: u32, a: u32) -> u32 {
-    align_to(n, a)
 }

@@ -141,7 +141,12 @@ pub(crate) fn call_guest<T, R>(
         }
     }
     store.opaque.components[state].active = true;
-    let result = call_guest_inner(store, func, lower, lift);
+    let depth = store.opaque.push_scope();
+    let result = call_guest_inner(store, func, lower, lift).and_then(|r| {
+        store.opaque.pop_scope()?;
+        Ok(r)
+    });
+    store.opaque.truncate_scopes(depth);
     let s = &mut store.opaque.components[state];
     s.active = false;
     if let Err(e) = &result {

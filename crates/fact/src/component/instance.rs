@@ -130,7 +130,13 @@ pub(crate) fn instantiate<T: 'static>(
     for (i, r) in plan.resources.iter().enumerate() {
         if let ResourceDef::Imported(path) = r {
             let id = match lookup(linker, component, path)? {
-                Definition::Resource(ty, _) => store.opaque.host_resource_id(*ty)?,
+                Definition::Resource(ty, dtor) => {
+                    let id = store.opaque.host_resource_id(*ty)?;
+                    if let Some(d) = dtor {
+                        store.host_dtors.insert(id, d.clone());
+                    }
+                    id
+                }
                 _ => bail!("import `{}` is not a resource", describe(component, path)),
             };
             store.opaque.components[state].resource_ids[i] = id;

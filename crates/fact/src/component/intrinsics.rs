@@ -40,6 +40,37 @@ pub(crate) fn intrinsic<T: 'static>(
             let to = memory(store, to.clone())?;
             transcoder(store, *op, from, to)?
         }
+        Intrinsic::TransferOwn { resource, from, to }
+        | Intrinsic::TransferBorrow { resource, from, to } => {
+            let own = matches!(i, Intrinsic::TransferOwn { .. });
+            let (resource, from, to) = (resource.0, from.0, to.0);
+            let f = move |caller: Caller<'_, T>, raw: &mut [ValRaw]| -> Result<()> {
+                let store = &mut caller.store.opaque;
+                let index = raw[0].get_i32() as u32;
+                let moved = if own {
+                    store.transfer_own(state, resource, from, to, index)?
+                } else {
+                    store.transfer_borrow(state, resource, from, to, index)?
+                };
+                raw[0] = ValRaw::i32(moved as i32);
+                Ok(())
+            };
+            let ty = FuncType::new([ValType::I32], [ValType::I32]);
+            crate::Func::new_host(store, ty, Arc::new(f))?
+        }
+        Intrinsic::EnterCall => crate::Func::new_host(
+            store,
+            FuncType::new([], []),
+            Arc::new(|caller: Caller<'_, T>, _: &mut [ValRaw]| {
+                caller.store.opaque.push_scope();
+                Ok(())
+            }),
+        )?,
+        Intrinsic::ExitCall => crate::Func::new_host(
+            store,
+            FuncType::new([], []),
+            Arc::new(|caller: Caller<'_, T>, _: &mut [ValRaw]| caller.store.opaque.pop_scope()),
+        )?,
     };
     store.opaque.components[state]
         .intrinsics
@@ -252,8 +283,12 @@ pub(crate) fn resource_builtin<T: 'static>(
                 let h = store.components[state].tables[c.0 as usize]
                     .remove(raw[0].get_i32() as u32, id)
                     .map_err(handle_error)?;
-                let Handle::Own { rep, .. } = h else {
-                    return Ok(());
+                let rep = match h {
+                    Handle::Own { rep, .. } => rep,
+                    Handle::Borrow { scope, .. } => {
+                        store.borrow_dropped(scope);
+                        return Ok(());
+                    }
                 };
                 match &store.resource_types[id as usize] {
                     RuntimeResource::Guest { dtor: Some(d), .. } => {

@@ -421,7 +421,11 @@ pub(crate) fn lower_host_func<T: 'static>(
             lowering,
             raw,
         };
-        (host.call)(StoreContextMut(store), &mut call)
+        let depth = store.opaque.push_scope();
+        let result = (host.call)(StoreContextMut(&mut *store), &mut call)
+            .and_then(|()| store.opaque.pop_scope());
+        store.opaque.truncate_scopes(depth);
+        result
     };
     crate::Func::new_host_with_trampoline(store, core_ty, Arc::new(call), trampoline)
         .map_err(|e| anyhow!("creating a host lowering: {e:#}"))

@@ -33,7 +33,7 @@ pub(crate) mod instance_state {
     pub(crate) use super::instance::ComponentState;
 }
 pub(crate) mod resources_state {
-    pub(crate) use super::resources::RuntimeResource;
+    pub(crate) use super::resources::{CallScope, RuntimeResource};
 }
 pub(crate) mod linker_destructor {
     pub(crate) use super::linker::Destructor;

@@ -76,7 +76,132 @@ impl StoreOpaque {
     }
 }
 
-fn handle_error(e: HandleError) -> anyhow::Error {
+/// An open call that may lend borrows (the canonical ABI's per-call borrow bookkeeping).
+pub(crate) struct CallScope {
+    id: u32,
+    /// `borrow` handles given to the callee and not yet dropped.
+    borrows: u32,
+    /// `own` handles lent for the call, as (component state, instance, index).
+    lenders: Vec<(usize, u32, u32)>,
+}
+
+impl StoreOpaque {
+    /// The scope that borrows lent now belong to (0 outside any call).
+    pub(crate) fn current_scope(&self) -> u32 {
+        self.scopes.last().map_or(0, |s| s.id)
+    }
+
+    /// Opens a call scope; returns the depth to [`truncate_scopes`] to after a trap.
+    ///
+    /// [`truncate_scopes`]: StoreOpaque::truncate_scopes
+    pub(crate) fn push_scope(&mut self) -> usize {
+        let id = self.next_scope;
+        self.next_scope = self.next_scope.wrapping_add(1).max(1);
+        self.scopes.push(CallScope {
+            id,
+            borrows: 0,
+            lenders: Vec::new(),
+        });
+        self.scopes.len() - 1
+    }
+
+    /// Closes the innermost call scope: the callee must have dropped every borrow it
+    /// received, and the loans of the caller's `own` handles end.
+    pub(crate) fn pop_scope(&mut self) -> Result<()> {
+        let Some(scope) = self.scopes.pop() else {
+            bail!("internal error: no call scope to close");
+        };
+        for (state, instance, index) in scope.lenders {
+            self.components[state].tables[instance as usize].lend(index, -1);
+        }
+        if scope.borrows > 0 {
+            return Err(anyhow::Error::new(fact_environ::Trap::BorrowsRemain)
+                .context("borrow handles still remain at the end of the call"));
+        }
+        Ok(())
+    }
+
+    /// Drops the scopes above `depth` (after a trap; the instance is unusable anyway).
+    pub(crate) fn truncate_scopes(&mut self, depth: usize) {
+        self.scopes.truncate(depth);
+    }
+
+    /// A borrow of `scope` was dropped.
+    pub(crate) fn borrow_dropped(&mut self, scope: u32) {
+        if let Some(s) = self.scopes.iter_mut().rev().find(|s| s.id == scope) {
+            s.borrows = s.borrows.saturating_sub(1);
+        }
+    }
+
+    /// Records a new borrow in the innermost scope.
+    fn borrow_added(&mut self) {
+        if let Some(s) = self.scopes.last_mut() {
+            s.borrows += 1;
+        }
+    }
+
+    /// Lends the `own` handle at `index` for the innermost call.
+    fn add_lender(&mut self, state: usize, instance: u32, index: u32) {
+        self.components[state].tables[instance as usize].lend(index, 1);
+        if let Some(s) = self.scopes.last_mut() {
+            s.lenders.push((state, instance, index));
+        }
+    }
+
+    /// `transfer-own`: moves an `own` handle between two instances' tables.
+    pub(crate) fn transfer_own(
+        &mut self,
+        state: usize,
+        resource: u32,
+        from: u32,
+        to: u32,
+        index: u32,
+    ) -> Result<u32> {
+        let id = self.components[state].resource_ids[resource as usize];
+        let s = &mut self.components[state];
+        let h = s.tables[from as usize]
+            .remove_own(index, id)
+            .map_err(handle_error)?;
+        s.tables[to as usize].insert(h).map_err(handle_error)
+    }
+
+    /// `transfer-borrow`: lends the resource at `index` in `from`'s table to `to`.
+    pub(crate) fn transfer_borrow(
+        &mut self,
+        state: usize,
+        resource: u32,
+        from: u32,
+        to: u32,
+        index: u32,
+    ) -> Result<u32> {
+        let id = self.components[state].resource_ids[resource as usize];
+        let h = self.components[state].tables[from as usize]
+            .get(index, id)
+            .map_err(handle_error)?;
+        if matches!(h, Handle::Own { .. }) {
+            self.add_lender(state, from, index);
+        }
+        let implements = matches!(
+            self.resource_types[id as usize],
+            RuntimeResource::Guest { state: s, instance, .. } if s == state && instance.0 == to
+        );
+        if implements {
+            return Ok(h.rep());
+        }
+        let scope = self.current_scope();
+        let i = self.components[state].tables[to as usize]
+            .insert(Handle::Borrow {
+                ty: id,
+                rep: h.rep(),
+                scope,
+            })
+            .map_err(handle_error)?;
+        self.borrow_added();
+        Ok(i)
+    }
+}
+
+pub(crate) fn handle_error(e: HandleError) -> anyhow::Error {
     anyhow::Error::new(e.trap).context(e.message)
 }
 
@@ -128,9 +253,12 @@ impl Context<'_> {
             return Ok(rep);
         }
         let scope = self.store.current_scope();
-        self.table()
+        let i = self
+            .table()
             .insert(Handle::Borrow { ty: id, rep, scope })
-            .map_err(handle_error)
+            .map_err(handle_error)?;
+        self.store.borrow_added();
+        Ok(i)
     }
 
     /// Takes a resource out of this side's handle table.
@@ -142,7 +270,12 @@ impl Context<'_> {
                 .map_err(handle_error)?
                 .rep())
         } else {
-            Ok(self.table().get(index, id).map_err(handle_error)?.rep())
+            let h = self.table().get(index, id).map_err(handle_error)?;
+            if matches!(h, Handle::Own { .. }) {
+                let instance = self.opts.instance.0;
+                self.store.add_lender(self.state, instance, index);
+            }
+            Ok(h.rep())
         }
     }
 }
@@ -258,12 +391,16 @@ impl<T: 'static> Lift for Resource<T> {
     }
 }
 
-/// A handle the host holds to a resource of any type.
+/// A handle the host holds to a resource of any type. An owned one sits in the store's
+/// table of host handles until it is passed to a guest as `own` or dropped, so using it
+/// twice is an error rather than a double free; a borrowed one is valid for the call that
+/// lent it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ResourceAny {
     store: StoreId,
     ty: u32,
-    rep: u32,
+    /// Own: the index in the store's host handle table. Borrow: the representation.
+    slot: u32,
     own: bool,
 }
 
@@ -279,6 +416,19 @@ impl ResourceAny {
         self.own
     }
 
+    /// The representation (checked against the store's host handles for an owned one).
+    fn rep(&self, store: &StoreOpaque) -> Result<u32> {
+        store.check(self.store)?;
+        if !self.own {
+            return Ok(self.slot);
+        }
+        Ok(store
+            .host_handles
+            .get(self.slot, self.ty)
+            .map_err(handle_error)?
+            .rep())
+    }
+
     /// Drops an owned resource, running its destructor.
     pub fn resource_drop(self, mut store: impl AsContextMut) -> Result<()> {
         let store = store.as_context_mut().0;
@@ -286,13 +436,19 @@ impl ResourceAny {
         if !self.own {
             bail!("a borrowed resource cannot be dropped by the host");
         }
+        let rep = store
+            .opaque
+            .host_handles
+            .remove_own(self.slot, self.ty)
+            .map_err(handle_error)?
+            .rep();
         let dtor = match &store.opaque.resource_types[self.ty as usize] {
             RuntimeResource::Guest { dtor, .. } => *dtor,
             RuntimeResource::Host(_) => None,
         };
         match dtor {
             Some(d) => {
-                let mut raw = [ValRaw::i32(self.rep as i32)];
+                let mut raw = [ValRaw::i32(rep as i32)];
                 crate::func::call_raw(store, d, &mut raw)
             }
             None => Ok(()),
@@ -308,7 +464,6 @@ impl ComponentType for ResourceAny {
 
 impl Lower for ResourceAny {
     fn lower_flat(&self, cx: &mut Context<'_>, ty: TypeId, out: &mut Vec<ValRaw>) -> Result<()> {
-        cx.store.check(self.store)?;
         let (r, own) = handle_type(cx.types, ty)?;
         if cx.resource_id(r) != self.ty {
             bail!("type mismatch: a handle of another resource type");
@@ -316,7 +471,18 @@ impl Lower for ResourceAny {
         if own && !self.own {
             bail!("a borrowed resource cannot be passed as `own`");
         }
-        out.push(ValRaw::i32(cx.lower_handle(self.ty, self.rep, own)? as i32));
+        let rep = if own {
+            // Moving ownership into the guest: the host's handle is used up.
+            cx.store.check(self.store)?;
+            cx.store
+                .host_handles
+                .remove_own(self.slot, self.ty)
+                .map_err(handle_error)?
+                .rep()
+        } else {
+            self.rep(cx.store)?
+        };
+        out.push(ValRaw::i32(cx.lower_handle(self.ty, rep, own)? as i32));
         Ok(())
     }
     fn store(&self, cx: &mut Context<'_>, ty: TypeId, ptr: u32) -> Result<()> {
@@ -336,10 +502,22 @@ impl Lift for ResourceAny {
         let (r, own) = handle_type(cx.types, ty)?;
         let id = cx.resource_id(r);
         let rep = cx.lift_handle(id, index, own)?;
+        let slot = if own {
+            cx.store
+                .host_handles
+                .insert(Handle::Own {
+                    ty: id,
+                    rep,
+                    lends: 0,
+                })
+                .map_err(handle_error)?
+        } else {
+            rep
+        };
         Ok(ResourceAny {
             store: cx.store.id,
             ty: id,
-            rep,
+            slot,
             own,
         })
     }

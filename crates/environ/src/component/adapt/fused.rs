@@ -11,13 +11,14 @@
 
 use super::builder::{FuncBuilder, ModuleBuilder};
 use crate::component::plan::{
-    CoreDef, CoreExport, Intrinsic, StringEncoding, Transcode, FLAG_MAY_LEAVE,
+    ComponentInstanceIndex, CoreDef, CoreExport, Intrinsic, StringEncoding, Transcode,
+    FLAG_MAY_LEAVE,
 };
 use crate::component::types::{
     discriminant_size, flags_size, ComponentTypes, FlatType, InterfaceType, TypeId,
 };
 use crate::Trap;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::collections::HashMap;
 use wasm_encoder::{BlockType, Instruction as I, MemArg, ValType as V};
 
@@ -37,6 +38,8 @@ pub(crate) struct Side {
     pub encoding: StringEncoding,
     /// Global index of the side's instance flags.
     pub flags: u32,
+    /// The side's component instance (whose handle table it uses).
+    pub instance: ComponentInstanceIndex,
 }
 
 impl Side {
@@ -192,6 +195,65 @@ impl<'a> Compiler<'a> {
             &params,
             &results,
         )
+    }
+
+    /// Imports a resource intrinsic (named for the plan item it serves).
+    fn resource_intrinsic(&mut self, intrinsic: Intrinsic) -> u32 {
+        let (name, params, results): (String, &[V], &[V]) = match &intrinsic {
+            Intrinsic::TransferOwn { resource, from, to } => (
+                format!("transfer-own r{} c{} -> c{}", resource.0, from.0, to.0),
+                &[V::I32],
+                &[V::I32],
+            ),
+            Intrinsic::TransferBorrow { resource, from, to } => (
+                format!("transfer-borrow r{} c{} -> c{}", resource.0, from.0, to.0),
+                &[V::I32],
+                &[V::I32],
+            ),
+            Intrinsic::EnterCall => ("enter-call".into(), &[], &[]),
+            Intrinsic::ExitCall => ("exit-call".into(), &[], &[]),
+            Intrinsic::Trap | Intrinsic::Transcode { .. } => {
+                unreachable!("not a resource intrinsic")
+            }
+        };
+        self.module.import_func(
+            &CoreDef::Intrinsic(intrinsic),
+            "intrinsics",
+            &name,
+            params,
+            results,
+        )
+    }
+
+    /// Calls `enter-call` (true) or `exit-call` (false).
+    pub fn call_scope(&mut self, f: &mut FuncBuilder, enter: bool) {
+        let func = self.resource_intrinsic(if enter {
+            Intrinsic::EnterCall
+        } else {
+            Intrinsic::ExitCall
+        });
+        f.ins(I::Call(func));
+    }
+
+    /// Moves a handle: reads the `i32` index, transfers it with `intrinsic`, writes the
+    /// result.
+    fn handle(&mut self, f: &mut FuncBuilder, intrinsic: Intrinsic, src: &Loc, dst: &Loc) {
+        let func = self.resource_intrinsic(intrinsic);
+        if let Loc::Mem { addr, .. } = dst {
+            f.ins(I::LocalGet(*addr));
+        }
+        match src {
+            Loc::Flat(v) => f.ins(I::LocalGet(v[0].0)),
+            Loc::Mem { mem, addr, offset } => {
+                f.ins(I::LocalGet(*addr));
+                f.ins(I::I32Load(memarg(*mem, *offset, 2)));
+            }
+        }
+        f.ins(I::Call(func));
+        match dst {
+            Loc::Flat(v) => f.ins(I::LocalSet(v[0].0)),
+            Loc::Mem { mem, offset, .. } => f.ins(I::I32Store(memarg(*mem, *offset, 2))),
+        }
     }
 
     // ---- Flags and checks ----
@@ -367,8 +429,15 @@ impl<'a> Compiler<'a> {
             T::Variant(_) | T::Enum(_) | T::Option(_) | T::Result { .. } => {
                 self.variant(f, ty, src, from, dst, to)
             }
-            T::Own(_) | T::Borrow(_) => {
-                bail!("resource handles (`own`/`borrow`) in fused calls are not supported yet")
+            T::Own(r) | T::Borrow(r) => {
+                let (resource, from, to) = (*r, from.instance, to.instance);
+                let intrinsic = if matches!(types.get(ty), T::Own(_)) {
+                    Intrinsic::TransferOwn { resource, from, to }
+                } else {
+                    Intrinsic::TransferBorrow { resource, from, to }
+                };
+                self.handle(f, intrinsic, src, dst);
+                Ok(())
             }
         }
     }

@@ -284,6 +284,7 @@ fn side(
         realloc,
         encoding: o.string_encoding,
         flags,
+        instance: o.instance,
     })
 }
 
@@ -329,6 +330,11 @@ fn compile_adapter(
 
     let ft = types.func(adapter.lift_ty);
     let params: Vec<_> = ft.params.iter().map(|(_, t)| *t).collect();
+    // Borrows lent to the callee live in a call scope that must be empty at the end.
+    let scoped = params.iter().any(|t| types.has_borrow(*t));
+    if scoped {
+        c.call_scope(&mut f, true);
+    }
 
     // Arguments: lowered into the callee, with its `may_leave` clear while its `realloc`
     // may run.
@@ -498,6 +504,9 @@ fn compile_adapter(
         }
         c.call(&mut f, post);
         c.set_may_leave(&mut f, callee_side.flags, true);
+    }
+    if scoped {
+        c.call_scope(&mut f, false);
     }
     if let Some(d) = returned {
         f.ins(I::LocalGet(d));
