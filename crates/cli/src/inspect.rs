@@ -132,6 +132,18 @@ fn core_def(d: &CoreDef) -> String {
             to.instance.0,
             to.name
         ),
+        CoreDef::Intrinsic(component::Intrinsic::TransferOwn { resource, from, to }) => format!(
+            "intrinsic transfer-own of resource {} (component instance {} -> {})",
+            resource.0, from.0, to.0
+        ),
+        CoreDef::Intrinsic(component::Intrinsic::TransferBorrow { resource, from, to }) => {
+            format!(
+                "intrinsic transfer-borrow of resource {} (component instance {} -> {})",
+                resource.0, from.0, to.0
+            )
+        }
+        CoreDef::Intrinsic(component::Intrinsic::EnterCall) => "intrinsic enter-call".into(),
+        CoreDef::Intrinsic(component::Intrinsic::ExitCall) => "intrinsic exit-call".into(),
     }
 }
 

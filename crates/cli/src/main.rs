@@ -1,8 +1,10 @@
 //! The `fact` command.
 
+mod adapters;
 mod inspect;
 mod run;
 mod wast;
+mod wave;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -21,9 +23,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run an exported function of a module (.wasm, .wat or precompiled .cwasm).
+    /// Run an exported function of a module or component (.wasm, .wat or precompiled
+    /// .cwasm).
     Run(run::RunArgs),
-    /// Compile a module ahead of time.
+    /// Compile a module or component ahead of time.
     Compile {
         /// The input (.wasm or .wat).
         input: PathBuf,
@@ -36,6 +39,9 @@ enum Command {
     /// Explain a component: imports, exports, core modules, the instantiation plan and
     /// every fused adapter.
     Inspect(inspect::InspectArgs),
+    /// Write a component's adapter modules as standalone .wasm/.wat files with a
+    /// plan.json describing how to instantiate them (for Web polyfills).
+    Adapters(adapters::AdaptersArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +51,7 @@ fn main() -> ExitCode {
         Command::Compile { input, output } => compile(input, output),
         Command::Wast(args) => wast::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Adapters(args) => adapters::run(args),
     };
     match result {
         Ok(code) => code,
@@ -60,11 +67,35 @@ fn compile(input: PathBuf, output: Option<PathBuf>) -> anyhow::Result<ExitCode> 
     let engine = fact::Engine::default();
     let bytes =
         std::fs::read(&input).with_context(|| format!("failed to read {}", input.display()))?;
-    let artifact = engine
-        .precompile_module(&bytes)
-        .with_context(|| format!("failed to compile {}", input.display()))?;
+    let wasm = binary(&input, &bytes)?;
+    let artifact = if is_component(&wasm) {
+        engine.precompile_component(&wasm)
+    } else {
+        engine.precompile_module(&wasm)
+    }
+    .with_context(|| format!("failed to compile {}", input.display()))?;
     let output = output.unwrap_or_else(|| input.with_extension("cwasm"));
     std::fs::write(&output, artifact)
         .with_context(|| format!("failed to write {}", output.display()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The binary form of an input file (text is converted).
+fn binary<'a>(
+    path: &std::path::Path,
+    bytes: &'a [u8],
+) -> anyhow::Result<std::borrow::Cow<'a, [u8]>> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.into());
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{} is neither wasm binary nor text", path.display()))?;
+    let wat = wat::Parser::new();
+    let wasm = wat.parse_str(Some(path), text)?;
+    Ok(wasm.into())
+}
+
+/// Whether a wasm binary is a component (its layer field is 1).
+fn is_component(wasm: &[u8]) -> bool {
+    wasm.len() >= 8 && wasm[6..8] == [1, 0]
 }

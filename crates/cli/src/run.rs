@@ -1,18 +1,21 @@
 //! `fact run`.
 
 use anyhow::{bail, Context, Result};
+use fact::component::Component;
 use fact::{Engine, Linker, Module, Precompiled, Store, Val, ValType};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The module to run.
+    /// The module or component to run (.wasm, .wat or precompiled .cwasm).
     file: PathBuf,
-    /// The exported function to call.
+    /// The exported function to call. For a module: its name (arguments follow the file).
+    /// For a component: a call in WAVE syntax, e.g. `'greet("world", [1, 2])'`; a function
+    /// of an exported instance is `'instance#name(...)'`.
     #[arg(long)]
     invoke: String,
-    /// Arguments, parsed according to the function's parameter types.
+    /// Arguments of a module's function, parsed according to its parameter types.
     args: Vec<String>,
     /// Interrupt the call after this many seconds.
     #[arg(long)]
@@ -29,13 +32,20 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         // SAFETY: the user asked to run this artifact; it is checked before use.
         Some(Precompiled::Module) => unsafe { Module::deserialize_file(&engine, &args.file)? },
         Some(Precompiled::Component) => {
-            bail!(
-                "{} is a precompiled component; components are not supported by `run` yet",
-                args.file.display()
-            )
+            // SAFETY: as above.
+            let component = unsafe { Component::deserialize_file(&engine, &args.file)? };
+            return run_component(&engine, &component, &args);
         }
-        None => Module::new(&engine, &bytes)
-            .with_context(|| format!("failed to compile {}", args.file.display()))?,
+        None => {
+            let wasm = crate::binary(&args.file, &bytes)?;
+            if crate::is_component(&wasm) {
+                let component = Component::new(&engine, &wasm)
+                    .with_context(|| format!("failed to compile {}", args.file.display()))?;
+                return run_component(&engine, &component, &args);
+            }
+            Module::new(&engine, &wasm)
+                .with_context(|| format!("failed to compile {}", args.file.display()))?
+        }
     };
     let mut store = Store::new(&engine, ());
     let linker = Linker::new(&engine);
@@ -60,14 +70,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .map(|(t, a)| parse_arg(*t, a))
         .collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
-    if let Some(secs) = args.timeout {
-        store.set_epoch_deadline(1);
-        let engine = engine.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_secs_f64(secs));
-            engine.increment_epoch();
-        });
-    }
+    arm_timeout(&engine, &mut store, args.timeout);
     if let Err(e) = func.call(&mut store, &params, &mut results) {
         eprintln!("error: {e:?}");
         return Ok(ExitCode::FAILURE);
@@ -111,4 +114,76 @@ fn show(v: &Val) -> String {
         Val::FuncRef(f) => if f.is_some() { "funcref" } else { "null" }.into(),
         Val::ExternRef(e) => if e.is_some() { "externref" } else { "null" }.into(),
     }
+}
+
+/// Interrupts the running call after `timeout` seconds.
+fn arm_timeout<T>(engine: &Engine, store: &mut Store<T>, timeout: Option<f64>) {
+    if let Some(secs) = timeout {
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+            engine.increment_epoch();
+        });
+    }
+}
+
+/// Runs an export of a component: the call is in WAVE syntax, results printed in WAVE.
+fn run_component(engine: &Engine, component: &Component, args: &RunArgs) -> Result<ExitCode> {
+    if !args.args.is_empty() {
+        bail!(
+            "a component's arguments go inside the call: --invoke '{}(...)'",
+            args.invoke
+        );
+    }
+    let imports = component.imports();
+    if let Some((name, ty)) = imports.iter().find(|(_, ty)| ty != "type") {
+        bail!("the component imports `{name}` ({ty}), which `fact run` cannot provide");
+    }
+    // The name may hold characters WAVE labels do not (`wasi:cli/run#run`), so only the
+    // argument list goes to the WAVE parser.
+    let (name, arg_list) = match args.invoke.find('(') {
+        Some(i) => (&args.invoke[..i], &args.invoke[i..]),
+        None => (args.invoke.as_str(), "()"),
+    };
+    let source = format!("f{arg_list}");
+    let call = if arg_list.trim() == "()" {
+        None
+    } else {
+        Some(
+            wasm_wave::untyped::UntypedFuncCall::parse(&source)
+                .map_err(|e| anyhow::anyhow!("cannot parse the call `{}`: {e}", args.invoke))?,
+        )
+    };
+    let mut store = Store::new(engine, ());
+    let instance = fact::component::Linker::new(engine).instantiate(&mut store, component)?;
+    let path: Vec<&str> = name.split('#').collect();
+    let func = instance
+        .get_export_func(&mut store, &path)
+        .with_context(|| format!("the component exports no function `{name}`"))?;
+    let (component, params, results) = func.signature(&store);
+    let types = component.types();
+    let wave_params = params
+        .iter()
+        .map(|(_, t)| crate::wave::wave_type(types, *t))
+        .collect::<Result<Vec<_>>>()?;
+    let values: Vec<wasm_wave::value::Value> = match &call {
+        Some(call) => call
+            .to_wasm_params(wave_params.iter())
+            .map_err(|e| anyhow::anyhow!("invalid arguments for `{name}`: {e}"))?,
+        None if wave_params.is_empty() => Vec::new(),
+        None => bail!("`{name}` takes {} arguments, none given", wave_params.len()),
+    };
+    let params: Vec<fact::component::Val> = values.iter().map(crate::wave::to_val).collect();
+    let mut out = vec![fact::component::Val::Bool(false); results.len()];
+    arm_timeout(engine, &mut store, args.timeout);
+    if let Err(e) = func.call(&mut store, &params, &mut out) {
+        eprintln!("error: {e:?}");
+        return Ok(ExitCode::FAILURE);
+    }
+    for (ty, v) in results.iter().zip(&out) {
+        let v = crate::wave::from_val(types, *ty, v)?;
+        println!("{}", wasm_wave::to_string(&v)?);
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -155,3 +155,127 @@ fn inspect_explains_a_component() {
     assert_eq!(v["core_modules"].as_array().unwrap().len(), 2);
     assert_eq!(v["component_instances"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn run_a_component_with_wave_values() {
+    let o = fact(&[
+        "run",
+        "examples/strings.wat",
+        "--invoke",
+        "shout(\"hello, wörld\")",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "\"HELLO, WöRLD\"");
+    let o = fact(&[
+        "run",
+        "examples/strings.wat",
+        "--invoke",
+        "stats([\"a\", \"bb\", \"ccc\"])",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "{count: 3, bytes: 6}");
+
+    // Ill-typed arguments and unknown functions are errors, not crashes.
+    let o = fact(&["run", "examples/strings.wat", "--invoke", "shout(1)"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("invalid arguments for `shout`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = fact(&["run", "examples/strings.wat", "--invoke", "whisper(\"x\")"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no function `whisper`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_component_with_imports_is_refused_before_running() {
+    let o = fact(&[
+        "run",
+        "examples/greeter.wat",
+        "--invoke",
+        "name-length(\"x\")",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("imports `enrich`") && stderr(&o).contains("cannot provide"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn compile_then_run_a_component() {
+    let out = temp("strings.cwasm");
+    let o = fact(&[
+        "compile",
+        "examples/strings.wat",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = fact(&["run", out.to_str().unwrap(), "--invoke", "shout(\"abc\")"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "\"ABC\"");
+}
+
+#[test]
+fn adapters_are_written_for_polyfills() {
+    let wat = temp("pair.wat");
+    std::fs::write(
+        &wat,
+        r#"(component
+  (component $Callee
+    (core module $M
+      (memory (export "mem") 1)
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 64)
+      (func (export "len") (param i32 i32) (result i32) (local.get 1)))
+    (core instance $m (instantiate $M))
+    (func (export "len") (param "s" string) (result u32)
+      (canon lift (core func $m "len") (memory (core memory $m "mem"))
+        (realloc (core func $m "realloc")))))
+  (component $Caller
+    (import "len" (func $len (param "s" string) (result u32)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $m (instantiate $Mem))
+    (core func $len (canon lower (func $len) (memory (core memory $m "mem"))))
+    (core module $Main
+      (import "" "len" (func $len (param i32 i32) (result i32)))
+      (func (export "go") (result i32) (call $len (i32.const 0) (i32.const 6))))
+    (core instance $main (instantiate $Main (with "" (instance (export "len" (func $len))))))
+    (func (export "go") (result u32) (canon lift (core func $main "go"))))
+  (instance $callee (instantiate $Callee))
+  (instance $caller (instantiate $Caller (with "len" (func $callee "len"))))
+  (export "go" (func $caller "go")))"#,
+    )
+    .unwrap();
+    let dir = temp("adapters-out");
+    let o = fact(&[
+        "adapters",
+        wat.to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let wasm = std::fs::read(dir.join("adapters0.wasm")).unwrap();
+    assert!(wasm.starts_with(b"\0asm"));
+    let text = std::fs::read_to_string(dir.join("adapters0.wat")).unwrap();
+    assert!(text.contains("(export \"adapter0\""), "{text}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).unwrap()).unwrap();
+    let module = &plan["adapter_modules"][0];
+    assert_eq!(module["wasm"], "adapters0.wasm");
+    let export = &module["exports"][0];
+    assert_eq!(export["name"], "adapter0");
+    assert_eq!(export["signature"], "func(s: string) -> u32");
+    // The caller's main module imports the adapter as `"" "len"`.
+    assert_eq!(export["imported_by"][0]["module"], "");
+    assert_eq!(export["imported_by"][0]["name"], "len");
+    let imports = module["imports"].as_array().unwrap();
+    assert!(imports.iter().any(|i| i["module"] == "callee"));
+    assert!(imports.iter().any(|i| i["kind"] == "memory"));
+}

@@ -1,6 +1,7 @@
 //! fact's `.wast` runner: parses scripts with the `wast` crate and runs their directives
 //! against the engine. Used by `fact wast` and by the conformance tests.
 
+mod component;
 mod core;
 mod host;
 pub mod report;
@@ -89,6 +90,32 @@ pub struct WastContext {
     current: Option<Slot<Instance>>,
     /// Registered names whose instance was skipped.
     skipped_registrations: HashMap<String, String>,
+    components: component::Components,
+    /// Whether the most recent instance (what an unnamed `invoke` uses) is a component.
+    current_is_component: bool,
+    /// Whether the most recent definition is a component.
+    last_definition_is_component: bool,
+}
+
+/// Results of an execution.
+enum Values {
+    Core(Vec<Val>),
+    Component(Vec<fact::component::Val>),
+}
+
+impl Values {
+    fn len(&self) -> usize {
+        match self {
+            Values::Core(v) => v.len(),
+            Values::Component(v) => v.len(),
+        }
+    }
+}
+
+/// A binary and whether it is a component.
+struct Encoded {
+    bytes: Vec<u8>,
+    component: bool,
 }
 
 impl WastContext {
@@ -107,6 +134,9 @@ impl WastContext {
             instances: HashMap::new(),
             current: None,
             skipped_registrations: HashMap::new(),
+            components: component::Components::new(engine)?,
+            current_is_component: false,
+            last_definition_is_component: false,
         })
     }
 
@@ -144,15 +174,38 @@ impl WastContext {
         }
     }
 
-    /// Encodes a possibly quoted module; components are for the component runner.
-    fn encode(&self, quote: &mut QuoteWat<'_>) -> Result<Option<Vec<u8>>> {
-        if matches!(
+    /// Encodes a possibly quoted module or component.
+    fn encode(&self, quote: &mut QuoteWat<'_>) -> Result<Encoded> {
+        let component = matches!(
             quote,
             QuoteWat::QuoteComponent(..) | QuoteWat::Wat(Wat::Component(_))
-        ) {
-            return Ok(None);
+        );
+        Ok(Encoded {
+            bytes: quote.encode()?,
+            component,
+        })
+    }
+
+    /// The component instance an `invoke` of `name` (or of the current instance) means,
+    /// if it means one.
+    fn component_target(
+        &self,
+        name: Option<wast::token::Id<'_>>,
+    ) -> Option<fact::component::Instance> {
+        match name {
+            Some(id) => self.components.instances.get(id.name()).copied(),
+            None if self.current_is_component => self.components.current,
+            None => None,
         }
-        Ok(Some(quote.encode()?))
+    }
+
+    /// Compiles and instantiates a component, which becomes the current instance.
+    fn instantiate_component(&mut self, bytes: &[u8], name: Option<&str>) -> Result<()> {
+        let component = fact::component::Component::new(&self.engine, bytes)?;
+        self.components
+            .instantiate(&mut self.store, &component, name)?;
+        self.current_is_component = true;
+        Ok(())
     }
 
     fn instance(&self, name: Option<wast::token::Id<'_>>) -> Result<Instance> {
@@ -207,10 +260,29 @@ impl WastContext {
                 .insert(name.to_string(), Slot::Ready(instance));
         }
         self.current = Some(Slot::Ready(instance));
+        self.current_is_component = false;
         Ok(instance)
     }
 
-    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<Val>> {
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Values> {
+        if let Some(instance) = self.component_target(invoke.module) {
+            let args = invoke
+                .args
+                .iter()
+                .map(|a| match a {
+                    WastArg::Component(v) => Ok(v),
+                    _ => Err(anyhow!("core value in a component invocation")),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            return self
+                .components
+                .invoke(&mut self.store, instance, invoke.name, &args)
+                .map(Values::Component);
+        }
+        self.invoke_core(invoke).map(Values::Core)
+    }
+
+    fn invoke_core(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<Val>> {
         let instance = self.instance(invoke.module)?;
         let func = instance
             .get_func(&mut self.store, invoke.name)
@@ -229,7 +301,7 @@ impl WastContext {
     }
 
     /// Runs an `invoke`, `get` or module of an assertion.
-    fn execute(&mut self, exec: &mut WastExecute<'_>) -> Result<Vec<Val>> {
+    fn execute(&mut self, exec: &mut WastExecute<'_>) -> Result<Values> {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(invoke),
             WastExecute::Get { module, global, .. } => {
@@ -237,18 +309,30 @@ impl WastContext {
                 let g = instance
                     .get_global(&mut self.store, global)
                     .with_context(|| format!("no global export `{global}`"))?;
-                Ok(vec![g.get(&mut self.store)])
+                Ok(Values::Core(vec![g.get(&mut self.store)]))
             }
             WastExecute::Wat(wat) => {
+                let component = matches!(wat, Wat::Component(_));
                 let bytes = wat.encode()?;
+                if component {
+                    self.instantiate_component(&bytes, None)?;
+                    return Ok(Values::Component(Vec::new()));
+                }
                 let module = Module::new(&self.engine, &bytes)?;
                 self.instantiate(&module, None)?;
-                Ok(Vec::new())
+                Ok(Values::Core(Vec::new()))
             }
         }
     }
 
-    fn check_results(&self, values: &[Val], expected: &[WastRet<'_>]) -> Result<Outcome> {
+    fn check_results(&self, values: &Values, expected: &[WastRet<'_>]) -> Result<Outcome> {
+        match values {
+            Values::Core(v) => self.check_core_results(v, expected),
+            Values::Component(v) => Ok(check_component_results(v, expected)),
+        }
+    }
+
+    fn check_core_results(&self, values: &[Val], expected: &[WastRet<'_>]) -> Result<Outcome> {
         let show_all = |vals: &[Val]| {
             vals.iter()
                 .map(|v| core::show(&self.store, v))
@@ -285,28 +369,54 @@ impl WastContext {
         Ok(match directive {
             D::Module(mut quote) => {
                 let name = quote.name().map(|id| id.name().to_string());
-                let Some(bytes) = self.encode(&mut quote)? else {
-                    return Ok(Outcome::Skip("component".into()));
-                };
-                let module = Module::new(&self.engine, &bytes)?;
+                let encoded = self.encode(&mut quote)?;
+                if encoded.component {
+                    self.instantiate_component(&encoded.bytes, name.as_deref())?;
+                    return Ok(Outcome::Pass);
+                }
+                let module = Module::new(&self.engine, &encoded.bytes)?;
                 self.instantiate(&module, name.as_deref())?;
                 Outcome::Pass
             }
             D::ModuleDefinition(mut quote) => {
                 let name = quote.name().map(|id| id.name().to_string());
-                let Some(bytes) = self.encode(&mut quote)? else {
-                    return Ok(Outcome::Skip("component".into()));
-                };
-                let module = Module::new(&self.engine, &bytes)?;
+                let encoded = self.encode(&mut quote)?;
+                if encoded.component {
+                    let component = fact::component::Component::new(&self.engine, &encoded.bytes)?;
+                    if let Some(name) = name {
+                        self.components.definitions.insert(name, component.clone());
+                    }
+                    self.components.last_definition = Some(component);
+                    self.last_definition_is_component = true;
+                    return Ok(Outcome::Pass);
+                }
+                let module = Module::new(&self.engine, &encoded.bytes)?;
                 if let Some(name) = name {
                     self.definitions.insert(name, Slot::Ready(module.clone()));
                 }
                 self.last_definition = Some(Slot::Ready(module));
+                self.last_definition_is_component = false;
                 Outcome::Pass
             }
             D::ModuleInstance {
                 instance, module, ..
             } => {
+                let component = match module {
+                    Some(id) => self.components.definitions.get(id.name()).cloned(),
+                    None if self.last_definition_is_component => {
+                        self.components.last_definition.clone()
+                    }
+                    None => None,
+                };
+                if let Some(component) = component {
+                    self.components.instantiate(
+                        &mut self.store,
+                        &component,
+                        instance.map(|i| i.name()),
+                    )?;
+                    self.current_is_component = true;
+                    return Ok(Outcome::Pass);
+                }
                 let def: Result<Module> = match module {
                     Some(id) => self
                         .definitions
@@ -371,7 +481,7 @@ impl WastContext {
                 Err(e) if error_matches(&e, message) => Outcome::Pass,
                 Err(e) => fail(format!("trap: {message}"), show_error(&e)),
             },
-            D::AssertExhaustion { call, message, .. } => match self.invoke(&call) {
+            D::AssertExhaustion { call, message, .. } => match self.invoke_core(&call) {
                 Ok(_) => fail(format!("exhaustion: {message}"), "returned"),
                 Err(e) if e.is::<DependsOnSkipped>() => return Err(e),
                 Err(e) if error_matches(&e, message) => Outcome::Pass,
@@ -388,8 +498,10 @@ impl WastContext {
                 ..
             } => {
                 let result = match self.encode(&mut module) {
-                    Ok(None) => return Ok(Outcome::Skip("component".into())),
-                    Ok(Some(bytes)) => Module::new(&self.engine, &bytes).map(|_| ()),
+                    Ok(e) if e.component => {
+                        fact::component::Component::new(&self.engine, &e.bytes).map(|_| ())
+                    }
+                    Ok(e) => Module::new(&self.engine, &e.bytes).map(|_| ()),
                     Err(e) => Err(e),
                 };
                 match result {
@@ -404,7 +516,17 @@ impl WastContext {
                 ..
             } => {
                 if let Wat::Component(_) = module {
-                    return Ok(Outcome::Skip("component".into()));
+                    let bytes = module.encode()?;
+                    let component = fact::component::Component::new(&self.engine, &bytes)?;
+                    let linked = self
+                        .components
+                        .linker
+                        .instantiate(&mut self.store, &component);
+                    return Ok(match linked {
+                        Ok(_) => fail(format!("link error: {message}"), "instantiated"),
+                        Err(e) if error_matches(&e, message) => Outcome::Pass,
+                        Err(e) => fail(format!("link error: {message}"), show_error(&e)),
+                    });
                 }
                 let bytes = module.encode()?;
                 let module = Module::new(&self.engine, &bytes)?;
@@ -423,6 +545,40 @@ impl WastContext {
             D::Thread(_) | D::Wait { .. } => Outcome::Skip("threads".into()),
         })
     }
+}
+
+/// Compares component results with the script's expectations.
+fn check_component_results(values: &[fact::component::Val], expected: &[WastRet<'_>]) -> Outcome {
+    let shown = || {
+        values
+            .iter()
+            .map(component::show)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut wanted = Vec::new();
+    for r in expected {
+        match r {
+            WastRet::Component(v) => wanted.push(v),
+            _ => return fail("component results", "a core result in the script"),
+        }
+    }
+    let show_wanted = || {
+        wanted
+            .iter()
+            .map(|v| component::show_expected(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if values.len() != wanted.len()
+        || !values
+            .iter()
+            .zip(&wanted)
+            .all(|(v, e)| component::matches(v, e))
+    {
+        return fail(show_wanted(), shown());
+    }
+    Outcome::Pass
 }
 
 /// The engine configuration scripts run with: the defaults, plus epoch interruption (so

@@ -327,6 +327,19 @@ impl Func {
     pub fn result_count(&self, store: impl AsContext) -> usize {
         self.results(store).len()
     }
+
+    /// The function's signature in the type table of its component
+    /// ([`Component::types`](super::Component::types)): the component, the parameters as
+    /// `(name, type)` and the result types.
+    pub fn signature(
+        &self,
+        store: impl AsContext,
+    ) -> (super::Component, Vec<(String, TypeId)>, Vec<TypeId>) {
+        let store = store.as_context();
+        let s = &store.0.opaque.components[self.state];
+        let ft = s.component.plan().types.func(s.funcs[self.index].ty);
+        (s.component.clone(), ft.params.to_vec(), ft.results.to_vec())
+    }
 }
 
 /// A component function with a statically checked type.

@@ -40,11 +40,17 @@ pub(crate) mod linker_destructor {
 }
 
 pub use abi::{ComponentType, Context as LiftLowerContext, Lift, Lower};
+pub use fact_macros::{ComponentType, Lift, Lower};
 pub use func::{Func, TypedFunc};
 pub use instance::{Instance, InstancePre};
 pub use linker::{Linker, LinkerInstance};
 pub use resources::{Resource, ResourceAny, ResourceTable, ResourceType};
 pub use values::Val;
+
+/// Interface types, as a component's type table holds them.
+pub mod types {
+    pub use fact_environ::component::{ComponentTypes, InterfaceType, TypeId};
+}
 
 /// Internals used by code that `fact-macros` derives.
 #[doc(hidden)]
@@ -53,6 +59,11 @@ pub mod __internal {
     pub use anyhow;
     pub use fact_environ::component::{ComponentTypes, InterfaceType, TypeId};
     pub use fact_runtime::ValRaw;
+
+    /// The types that `cx` lifts and lowers with (for `record::fields` and the like).
+    pub fn types<'a>(cx: &Context<'a>) -> &'a ComponentTypes {
+        cx.types
+    }
 }
 
 use crate::{Engine, Module};
@@ -182,6 +193,11 @@ impl Component {
 
     pub(crate) fn lowering_trampoline(&self, lowering: usize) -> usize {
         self.inner.lowering_trampolines[lowering]
+    }
+
+    /// The table of the component's interface types (what [`Func::signature`] refers to).
+    pub fn types(&self) -> &types::ComponentTypes {
+        &self.plan().types
     }
 
     /// The component's imports, with WIT-like descriptions of their types.
