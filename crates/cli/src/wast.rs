@@ -24,9 +24,10 @@ pub struct WastArgs {
     bounds_checks: bool,
 }
 
-/// Expands directories into the `.wast` files below them, sorted.
-pub fn collect(paths: &[PathBuf]) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Expands directories into the `.wast` files below them, sorted, each with its name for
+/// the skip list: the path relative to the directory given (the file name for a file).
+pub fn collect(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -34,18 +35,20 @@ pub fn collect(paths: &[PathBuf]) -> Vec<PathBuf> {
         entries.sort();
         for p in entries {
             if p.is_dir() {
-                walk(&p, out);
+                walk(root, &p, out);
             } else if p.extension().is_some_and(|e| e == "wast") {
-                out.push(p);
+                let name = p.strip_prefix(root).unwrap_or(&p).to_string_lossy();
+                out.push((p.clone(), name.replace('\\', "/")));
             }
         }
     }
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out);
+            walk(p, p, &mut out);
         } else {
-            out.push(p.clone());
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            out.push((p.clone(), name.to_string()));
         }
     }
     out
@@ -61,12 +64,7 @@ pub fn run(args: WastArgs) -> Result<ExitCode> {
     let engine = fact::Engine::new(&config)?;
     let mut summary = Summary::default();
     let mut skipped_files = Vec::new();
-    for file in collect(&args.files) {
-        let name = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
+    for (file, name) in collect(&args.files) {
         if let Some(reason) = skips.file_reason(&name) {
             skipped_files.push((name, reason.to_string()));
             continue;

@@ -349,13 +349,11 @@ fn precompiled_components() {
 
     // A core module artifact is not a component, and the other way round.
     let module = fact::Module::new(&engine, "(module)").unwrap();
-    let err = unsafe { Component::deserialize(&engine, &module.serialize().unwrap()) }
-        .err()
-        .expect("a module artifact must not load as a component");
+    let err = unsafe { Component::deserialize(&engine, module.serialize().unwrap()) }
+        .expect_err("a module artifact must not load as a component");
     assert!(format!("{err:#}").contains("module"), "{err:#}");
     let err = unsafe { fact::Module::deserialize(&engine, &bytes) }
-        .err()
-        .expect("a component artifact must not load as a module");
+        .expect_err("a component artifact must not load as a module");
     assert!(format!("{err:#}").contains("component"), "{err:#}");
 
     // Corruption anywhere is caught by the checksum.
@@ -379,7 +377,7 @@ fn invalid_components_are_errors() {
             "conflicts",
         ),
     ] {
-        let err = Component::new(&engine, wat).err().expect(wat);
+        let err = Component::new(&engine, wat).expect_err(wat);
         assert!(format!("{err:#}").contains(expect), "{wat}: {err:#}");
     }
     let err = Component::new(&engine, b"\0asm\x0d\0\x01\0\x01")

@@ -144,6 +144,13 @@ impl WastContext {
     fn skip_definition(&mut self, directive: &WastDirective<'_>, reason: &str) {
         use WastDirective as D;
         let why = reason.to_string();
+        // What the directive would define is marked skipped in the core maps, which the
+        // component lookups fall back to.
+        match directive {
+            D::Module(_) | D::ModuleInstance { .. } => self.current_is_component = false,
+            D::ModuleDefinition(_) => self.last_definition_is_component = false,
+            _ => {}
+        }
         match directive {
             D::Module(q) => {
                 if let Some(id) = q.name() {

@@ -7,8 +7,9 @@
 //! imports.wast:123  a directive that needs typed function references
 //! ```
 //!
-//! A bare file name skips the whole file; `file:line` skips the directive starting on that
-//! line. Everything after the name is the reason, which is required.
+//! A bare file name skips the whole file; `dir/` skips every file below `dir`;
+//! `file:line` skips the directive starting on that line. Names are paths relative to the
+//! suite's directory. Everything after the name is the reason, which is required.
 
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -58,9 +59,16 @@ impl SkipList {
         SkipList::parse(&text)
     }
 
-    /// Why the file `name` (a bare file name) is skipped, if it is.
+    /// Why the file `name` (relative to the suite's directory) is skipped, if it is: it
+    /// is named, or a directory above it is.
     pub fn file_reason(&self, name: &str) -> Option<&str> {
-        self.files.get(name).map(|s| s.as_str())
+        if let Some(r) = self.files.get(name) {
+            return Some(r);
+        }
+        self.files
+            .iter()
+            .find(|(k, _)| k.ends_with('/') && name.starts_with(k.as_str()))
+            .map(|(_, r)| r.as_str())
     }
 
     /// The skipped lines of the file `name`.

@@ -1,5 +1,6 @@
 //! Conformance: the WebAssembly core spec testsuite (from `../shared/testsuite`, when it
-//! is there) and the project's own scripts in `wast-tests/core/`.
+//! is there), the component model's reference tests (from
+//! `../shared/component-model-tests`), and the project's own scripts in `wast-tests/`.
 
 use fact_wast::{run_file, SkipList, Summary};
 use std::path::{Path, PathBuf};
@@ -102,4 +103,65 @@ fn failures_are_reported_with_positions() {
         .starts_with("t.wast: 2 passed, 2 failed, 0 skipped"));
     let json: serde_json::Value = serde_json::to_value(&report).unwrap();
     assert_eq!(json["failed"], 2);
+}
+
+/// Every `.wast` file below `dir`, with its path relative to `dir` (the skip list's name).
+fn wast_tree(dir: &Path) -> Vec<(PathBuf, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else if p.extension().is_some_and(|e| e == "wast") {
+                let name = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((p, name));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn component_reference_suite() {
+    let dir = repo().join("../shared/component-model-tests");
+    if !dir.is_dir() {
+        println!(
+            "SKIPPED: {} not found, the component model reference tests were not run",
+            dir.display()
+        );
+        return;
+    }
+    let skips = SkipList::load(&repo().join("wast-tests/component/reference-skip.txt")).unwrap();
+    let engine = fact::Engine::new(&fact_wast::config()).unwrap();
+    let mut summary = Summary::default();
+    for (file, name) in wast_tree(&dir) {
+        if skips.file_reason(&name).is_some() {
+            continue;
+        }
+        summary.add(run_file(&engine, &file, &skips.lines_for(&name)));
+    }
+    assert!(
+        summary.passed > 500,
+        "suspiciously few directives ran: {}",
+        summary.passed
+    );
+    assert_all_pass(&summary);
+}
+
+#[test]
+fn own_component_scripts() {
+    let dir = repo().join("wast-tests/component");
+    let summary = run_dir(&dir, &SkipList::default(), true);
+    assert!(summary.passed > 0);
+    assert_all_pass(&summary);
 }

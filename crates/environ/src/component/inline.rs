@@ -30,7 +30,8 @@ enum FuncDef {
     Lifted {
         ty: FuncTypeId,
         func: CoreDef,
-        options: CanonOptions,
+        /// Boxed: the options are large and most items are not lifted functions.
+        options: Box<CanonOptions>,
     },
     Import {
         path: ImportPath,
@@ -207,7 +208,7 @@ pub fn inline(
     let mut frame = inliner.new_frame(translation.root, Rc::new(Vec::new()), HashMap::new(), root);
     inliner.run(&mut frame)?;
     for (name, item) in std::mem::take(&mut frame.exports) {
-        let export = inliner.root_export(&item, &frame, &name)?;
+        let export = inliner.root_export(&item, &name)?;
         inliner.plan.exports.insert(name, export);
     }
     Ok(inliner.plan)
@@ -792,7 +793,11 @@ impl<'a, 'data> Inliner<'a, 'data> {
                 };
                 let func = frame.core_funcs[*core_func_index as usize].clone();
                 let options = self.options(frame, options);
-                frame.funcs.push(FuncDef::Lifted { ty, func, options });
+                frame.funcs.push(FuncDef::Lifted {
+                    ty,
+                    func,
+                    options: Box::new(options),
+                });
             }
             CanonicalFunction::Lower {
                 func_index,
@@ -805,6 +810,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
                 };
                 let def = match frame.funcs[*func_index as usize].clone() {
                     FuncDef::Lifted { ty, func, options } => {
+                        let options = *options;
                         let key = (lower.clone(), lower_ty, options.clone(), ty, func.clone());
                         let index = match self.adapters.get(&key) {
                             Some(i) => *i,
@@ -873,17 +879,12 @@ impl<'a, 'data> Inliner<'a, 'data> {
         Ok(())
     }
 
-    fn root_export(
-        &mut self,
-        item: &ItemDef,
-        frame: &Frame<'a, 'data>,
-        name: &str,
-    ) -> Result<Export> {
+    fn root_export(&mut self, item: &ItemDef, name: &str) -> Result<Export> {
         Ok(match item {
             ItemDef::Func(FuncDef::Lifted { ty, func, options }) => Export::LiftedFunc {
                 ty: *ty,
                 func: func.clone(),
-                options: options.clone(),
+                options: options.as_ref().clone(),
             },
             ItemDef::Func(FuncDef::Import { path, ty }) => Export::ImportedFunc {
                 ty: *ty,
@@ -892,7 +893,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
             ItemDef::Instance(InstanceDef::Items(items)) => {
                 let mut exports = IndexMap::new();
                 for (n, i) in items.iter() {
-                    exports.insert(n.clone(), self.root_export(i, frame, n)?);
+                    exports.insert(n.clone(), self.root_export(i, n)?);
                 }
                 Export::Instance(exports)
             }

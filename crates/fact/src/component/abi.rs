@@ -100,7 +100,7 @@ impl Context<'_> {
         // SAFETY: realloc has type (i32, i32, i32, i32) -> i32, checked by validation.
         unsafe { crate::func::invoke_wasm(self.store, func_ref, &mut raw)? };
         let ptr = raw[0].get_i32() as u32;
-        if ptr % align != 0 {
+        if !ptr.is_multiple_of(align) {
             return Err(trap(Trap::ReallocNotAligned));
         }
         let len = self.mem()?.len() as u64;
@@ -365,7 +365,7 @@ pub(crate) fn load_string(cx: &mut Context<'_>, ptr: u32, tagged: u32) -> Result
         }
         StringEncoding::CompactUtf16 => (2, u64::from(tagged), false),
     };
-    if ptr % align != 0 {
+    if !ptr.is_multiple_of(align) {
         return Err(trap(Trap::UnalignedPointer));
     }
     let mem = cx.mem()?;
@@ -468,7 +468,7 @@ pub(crate) fn alloc_list(cx: &mut Context<'_>, elem: TypeId, len: usize) -> Resu
 /// Checks a guest list's range; returns its element size.
 pub(crate) fn check_list(cx: &mut Context<'_>, elem: TypeId, ptr: u32, len: u32) -> Result<u32> {
     let l = cx.types.layout(elem).clone();
-    if ptr % l.align != 0 {
+    if !ptr.is_multiple_of(l.align) {
         return Err(trap(Trap::UnalignedPointer));
     }
     let end = u64::from(ptr) + u64::from(len) * u64::from(l.size);
@@ -959,7 +959,7 @@ pub mod flags {
 
 /// Checks that a parameter or result tuple pointer is aligned and in bounds.
 pub(crate) fn check_tuple(cx: &mut Context<'_>, ptr: u32, align: u32, size: u32) -> Result<()> {
-    if ptr % align != 0 {
+    if !ptr.is_multiple_of(align) {
         return Err(trap(Trap::UnalignedPointer));
     }
     if u64::from(ptr) + u64::from(size) > cx.mem()?.len() as u64 {

@@ -290,7 +290,7 @@ pub(crate) fn resource_builtin<T: 'static>(
                         return Ok(());
                     }
                 };
-                match &store.resource_types[id as usize] {
+                match store.resource_type(id) {
                     RuntimeResource::Guest { dtor: Some(d), .. } => {
                         let d = *d;
                         let mut args = [ValRaw::i32(rep as i32)];

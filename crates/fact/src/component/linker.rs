@@ -15,10 +15,16 @@ use fact_runtime::ValRaw;
 use indexmap::IndexMap;
 use std::sync::Arc;
 
+/// Handles one call of a host function: lifts the arguments, runs, lowers the results.
+type HostCallFn<T> = dyn Fn(StoreContextMut<'_, T>, &mut HostCall<'_>) -> Result<()> + Send + Sync;
+
+/// Checks a host function against the type of the import it is given for.
+type TypecheckFn = dyn Fn(&ComponentTypes, FuncTypeId) -> Result<()> + Send + Sync;
+
 /// A host function's implementation and its type check.
 pub(crate) struct HostFunc<T> {
-    call: Box<dyn Fn(StoreContextMut<'_, T>, &mut HostCall<'_>) -> Result<()> + Send + Sync>,
-    typecheck: Box<dyn Fn(&ComponentTypes, FuncTypeId) -> Result<()> + Send + Sync>,
+    call: Box<HostCallFn<T>>,
+    typecheck: Box<TypecheckFn>,
 }
 
 /// A host resource's destructor.

@@ -80,6 +80,16 @@ pub struct Component {
     inner: Arc<ComponentInner>,
 }
 
+impl std::fmt::Debug for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Component")
+            .field("modules", &self.inner.modules.len())
+            .field("imports", &self.plan().imports.len())
+            .field("exports", &self.plan().exports.len())
+            .finish()
+    }
+}
+
 struct ComponentInner {
     engine: Engine,
     code: Arc<CodeMemory>,
@@ -252,11 +262,5 @@ fn describe_export(plan: &Plan, e: &Export) -> String {
         Export::Module(_) => "core module".into(),
         Export::Resource(_) => "resource".into(),
         Export::Type => "type".into(),
-    }
-}
-
-impl std::fmt::Debug for Component {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Component").finish_non_exhaustive()
     }
 }

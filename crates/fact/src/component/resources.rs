@@ -8,7 +8,7 @@ use crate::store::{StoreId, StoreOpaque};
 use crate::AsContextMut;
 use anyhow::{anyhow, bail, Result};
 use fact_environ::component::{ComponentInstanceIndex, ComponentTypes, InterfaceType, TypeId};
-use fact_runtime::component::handles::{Handle, HandleError};
+use fact_runtime::component::handles::{Handle, HandleError, HOST_RESOURCE};
 use fact_runtime::ValRaw;
 use std::any::Any;
 use std::marker::PhantomData;
@@ -45,6 +45,11 @@ pub(crate) enum RuntimeResource {
 }
 
 impl StoreOpaque {
+    /// The runtime resource type with id `id`.
+    pub(crate) fn resource_type(&self, id: u32) -> &RuntimeResource {
+        &self.resource_types[(id & !HOST_RESOURCE) as usize]
+    }
+
     /// The store's id for the host resource type `ty`.
     pub(crate) fn host_resource_id(&mut self, ty: ResourceType) -> Result<u32> {
         let Kind::Host(t) = ty.kind else {
@@ -55,10 +60,10 @@ impl StoreOpaque {
             .iter()
             .position(|r| matches!(r, RuntimeResource::Host(h) if *h == t))
         {
-            return Ok(i as u32);
+            return Ok(i as u32 | HOST_RESOURCE);
         }
         self.resource_types.push(RuntimeResource::Host(t));
-        Ok(self.resource_types.len() as u32 - 1)
+        Ok((self.resource_types.len() as u32 - 1) | HOST_RESOURCE)
     }
 
     pub(crate) fn new_guest_resource(
@@ -182,7 +187,7 @@ impl StoreOpaque {
             self.add_lender(state, from, index);
         }
         let implements = matches!(
-            self.resource_types[id as usize],
+            *self.resource_type(id),
             RuntimeResource::Guest { state: s, instance, .. } if s == state && instance.0 == to
         );
         if implements {
@@ -231,7 +236,7 @@ impl Context<'_> {
     /// Whether this side's component instance implements resource type `id`.
     fn implements(&self, id: u32) -> bool {
         matches!(
-            self.store.resource_types[id as usize],
+            *self.store.resource_type(id),
             RuntimeResource::Guest { state, instance, .. } if state == self.state && instance == self.opts.instance
         )
     }
@@ -442,7 +447,7 @@ impl ResourceAny {
             .remove_own(self.slot, self.ty)
             .map_err(handle_error)?
             .rep();
-        let dtor = match &store.opaque.resource_types[self.ty as usize] {
+        let dtor = match store.opaque.resource_type(self.ty) {
             RuntimeResource::Guest { dtor, .. } => *dtor,
             RuntimeResource::Host(_) => None,
         };

@@ -7,8 +7,21 @@ use fact_environ::Trap;
 /// The largest index a table hands out (the top four bits stay clear).
 pub const MAX_HANDLES: u32 = (1 << 28) - 1;
 
-/// A runtime resource type: unique within a store.
+/// A runtime resource type: unique within a store. Ids of host-defined resources have
+/// [`HOST_RESOURCE`] set.
 pub type ResourceTypeId = u32;
+
+/// The bit of a [`ResourceTypeId`] that marks a host-defined resource.
+pub const HOST_RESOURCE: u32 = 1 << 31;
+
+/// `host-defined` or `guest-defined`, for messages.
+fn definer(ty: ResourceTypeId) -> &'static str {
+    if ty & HOST_RESOURCE != 0 {
+        "host-defined"
+    } else {
+        "guest-defined"
+    }
+}
 
 /// One handle.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -105,9 +118,18 @@ impl HandleTable {
             .flatten()
             .ok_or_else(|| Self::unknown(i))?;
         if h.ty() != ty {
+            let different = if definer(h.ty()) == definer(ty) {
+                "a different "
+            } else {
+                ""
+            };
             return Err(HandleError::new(
                 Trap::HandleWrongType,
-                format!("handle index {i} used with the wrong type"),
+                format!(
+                    "handle index {i} used with the wrong type, expected {} resource but found {different}{} resource",
+                    definer(ty),
+                    definer(h.ty())
+                ),
             ));
         }
         Ok(h)

@@ -318,7 +318,8 @@ impl<'a> Compiler<'a> {
     }
 
     /// Calls `realloc(old_ptr, old_size, align, new_size)` of `side` and returns the local
-    /// holding the result (not yet checked).
+    /// holding the result (not yet checked). The arguments mirror `realloc`'s own.
+    #[allow(clippy::too_many_arguments)]
     pub fn realloc(
         &mut self,
         f: &mut FuncBuilder,

@@ -112,9 +112,11 @@ impl Compiler<'_> {
             (StringEncoding::Utf8, Utf8) => {
                 self.copy(f, cx, to, 1, 1, Copy::Transcode(Transcode::Utf8ToUtf8))
             }
-            (StringEncoding::Utf8, Utf16) => self.to_utf8(f, cx, to, Transcode::Utf16ToUtf8, 3, 2),
+            (StringEncoding::Utf8, Utf16) => {
+                self.store_as_utf8(f, cx, to, Transcode::Utf16ToUtf8, 3, 2)
+            }
             (StringEncoding::Utf8, Latin1) => {
-                self.to_utf8(f, cx, to, Transcode::Latin1ToUtf8, 2, 1)
+                self.store_as_utf8(f, cx, to, Transcode::Latin1ToUtf8, 2, 1)
             }
             (StringEncoding::Utf16, Utf8) => self.utf8_to_utf16(f, cx, to),
             (StringEncoding::Utf16, Utf16) => {
@@ -125,7 +127,7 @@ impl Compiler<'_> {
             }
             (StringEncoding::CompactUtf16, Latin1) => self.copy(f, cx, to, 1, 2, Copy::Bytes),
             (StringEncoding::CompactUtf16, Utf16) if tagged => self.probably_utf16(f, cx, to),
-            (StringEncoding::CompactUtf16, src) => self.to_latin1_or_utf16(f, cx, to, src),
+            (StringEncoding::CompactUtf16, src) => self.store_as_latin1_or_utf16(f, cx, to, src),
         }
     }
 
@@ -211,7 +213,7 @@ impl Compiler<'_> {
 
     /// `store_utf16_to_utf8` / `store_latin1_to_utf8`: optimistic allocation of one byte
     /// per code unit, growth to the worst case if needed, then a final shrink.
-    fn to_utf8(
+    fn store_as_utf8(
         &mut self,
         f: &mut FuncBuilder,
         cx: &Ctx,
@@ -312,7 +314,7 @@ impl Compiler<'_> {
 
     /// `store_string_to_latin1_or_utf16`: Latin-1 while every code point fits, else widen
     /// what was written in place and continue in UTF-16.
-    fn to_latin1_or_utf16(
+    fn store_as_latin1_or_utf16(
         &mut self,
         f: &mut FuncBuilder,
         cx: &Ctx,
