@@ -27,5 +27,18 @@ fact=target/release/fact
   echo "## The project's own core scripts (\`wast-tests/core\`)"
   echo
   "$fact" wast wast-tests/core --markdown
+  echo
+  echo "## Component model reference tests"
+  echo
+  echo "The scripts of \`../shared/component-model-tests\` (see its README), run with the skip"
+  echo "list \`wast-tests/component/reference-skip.txt\`: the async extension, post-MVP"
+  echo "encodings (map, fixed-length lists, streams, futures), core tags, and validation rules"
+  echo "newer than wasmparser 0.217."
+  echo
+  "$fact" wast ../shared/component-model-tests --skip-list wast-tests/component/reference-skip.txt --markdown
+  echo
+  echo "## The project's own component scripts (\`wast-tests/component\`)"
+  echo
+  "$fact" wast wast-tests/component --markdown
 } > docs/conformance.md
 echo "wrote docs/conformance.md"

@@ -115,7 +115,7 @@ fn gen_ty(rng: &mut Rng, depth: u32) -> Ty {
         4 => Ty::Enum(1 + rng.below(5) as usize),
         5 => Ty::Option(Box::new(sub(rng))),
         6 => {
-            let mut side = |rng: &mut Rng| {
+            let side = |rng: &mut Rng| {
                 if rng.chance(70) {
                     Some(Box::new(gen_ty(rng, d)))
                 } else {
@@ -133,7 +133,7 @@ fn gen_ty(rng: &mut Rng, depth: u32) -> Ty {
 /// appear in an import, so each gets a definition and an `eq` type import `tN` in `decls`;
 /// the text refers to those.
 fn wat_ty(t: &Ty, decls: &mut Vec<String>) -> String {
-    let mut named = |def: String, decls: &mut Vec<String>| {
+    let named = |def: String, decls: &mut Vec<String>| {
         let n = decls.len();
         decls.push(format!(
             "(type $d{n} {def}) (import \"t{n}\" (type $n{n} (eq $d{n})))"
