@@ -304,3 +304,50 @@
   (export "go2" (func $u2 "go")))
 (assert_return (invoke "go1") (u32.const 13))
 (assert_return (invoke "go2") (u32.const 13))
+
+;; A callee whose `realloc` is itself a fused adapter (lowered from a third component):
+;; the adapter modules are ordered so that everything exists when it is instantiated.
+;; Calling out of `realloc` is forbidden (`may_leave` is clear while it runs), so a call
+;; that allocates traps, while one that does not allocate works.
+(component definition $AdaptedRealloc
+  (component $Allocator
+    (core module $M (func (export "alloc") (param i32 i32 i32 i32) (result i32) (i32.const 64)))
+    (core instance $m (instantiate $M))
+    (func (export "alloc") (param "old" u32) (param "old-size" u32) (param "align" u32)
+      (param "size" u32) (result u32)
+      (canon lift (core func $m "alloc"))))
+  (component $Callee
+    (import "alloc" (func $alloc (param "old" u32) (param "old-size" u32) (param "align" u32)
+      (param "size" u32) (result u32)))
+    (core func $alloc (canon lower (func $alloc)))
+    (core module $M
+      (memory (export "mem") 1)
+      (func (export "len") (param i32 i32) (result i32) (local.get 1))
+      (func (export "id") (param i32) (result i32) (local.get 0)))
+    (core instance $m (instantiate $M))
+    (func (export "len") (param "s" string) (result u32)
+      (canon lift (core func $m "len") (memory (core memory $m "mem")) (realloc (core func $alloc))))
+    (func (export "id") (param "x" u32) (result u32) (canon lift (core func $m "id"))))
+  (component $Caller
+    (import "len" (func $len (param "s" string) (result u32)))
+    (import "id" (func $id (param "x" u32) (result u32)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (core func $len (canon lower (func $len) (memory (core memory $mem "mem"))))
+    (core func $id (canon lower (func $id)))
+    (core module $M
+      (import "" "len" (func $len (param i32 i32) (result i32)))
+      (import "" "id" (func $id (param i32) (result i32)))
+      (func (export "len") (result i32) (call $len (i32.const 0) (i32.const 3)))
+      (func (export "id") (result i32) (call $id (i32.const 5))))
+    (core instance $m (instantiate $M (with "" (instance (export "len" (func $len)) (export "id" (func $id))))))
+    (func (export "len") (result u32) (canon lift (core func $m "len")))
+    (func (export "id") (result u32) (canon lift (core func $m "id"))))
+  (instance $allocator (instantiate $Allocator))
+  (instance $callee (instantiate $Callee (with "alloc" (func $allocator "alloc"))))
+  (instance $caller (instantiate $Caller (with "len" (func $callee "len")) (with "id" (func $callee "id"))))
+  (export "len" (func $caller "len"))
+  (export "id" (func $caller "id")))
+(component instance $a $AdaptedRealloc)
+(assert_return (invoke "id") (u32.const 5))
+(assert_trap (invoke "len") "cannot leave component instance")

@@ -385,3 +385,107 @@ fn invalid_components_are_errors() {
         .unwrap();
     assert!(!format!("{err:#}").is_empty());
 }
+
+/// A typed round trip: the host calls `echo` with a Rust value, the guest passes it to the
+/// host's `host-echo` (a typed `func_wrap`), and both directions must preserve it.
+fn typed_round_trip<T>(ty: &str, flat: &[&str], value: T)
+where
+    T: fact::component::Lift
+        + fact::component::Lower
+        + fact::component::ComponentType
+        + Clone
+        + PartialEq
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let engine = Engine::default();
+    let component = Component::new(&engine, echo_component(ty, flat)).unwrap();
+    let mut linker = Linker::<Vec<T>>::new(&engine);
+    linker
+        .root()
+        .func_wrap("host-echo", |mut store, (x,): (T,)| {
+            store.data_mut().push(x.clone());
+            Ok((x,))
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let echo = instance
+        .get_typed_func::<(T,), (T,)>(&mut store, "echo")
+        .unwrap_or_else(|e| panic!("{ty}: {e:#}"));
+    let (back,) = echo
+        .call(&mut store, (value.clone(),))
+        .unwrap_or_else(|e| panic!("{ty}: {e:#}"));
+    assert_eq!(back, value, "{ty}: host -> guest -> host");
+    assert_eq!(
+        store.data(),
+        &[value],
+        "{ty}: what the host import received"
+    );
+}
+
+#[test]
+fn every_rust_type_mapping_both_ways() {
+    typed_round_trip("bool", &["i32"], true);
+    typed_round_trip("s8", &["i32"], -5i8);
+    typed_round_trip("u8", &["i32"], 250u8);
+    typed_round_trip("s16", &["i32"], -30_000i16);
+    typed_round_trip("u16", &["i32"], 65_000u16);
+    typed_round_trip("s32", &["i32"], i32::MIN);
+    typed_round_trip("u32", &["i32"], u32::MAX);
+    typed_round_trip("s64", &["i64"], i64::MIN);
+    typed_round_trip("u64", &["i64"], u64::MAX);
+    typed_round_trip("f32", &["f32"], 1.25f32);
+    typed_round_trip("f64", &["f64"], -2.5e300f64);
+    typed_round_trip("char", &["i32"], '😀');
+    typed_round_trip("string", &["i32", "i32"], "strings ✓".to_string());
+    typed_round_trip("(list u32)", &["i32", "i32"], vec![1u32, 2, 3]);
+    typed_round_trip(
+        "(list string)",
+        &["i32", "i32"],
+        vec!["a".to_string(), String::new()],
+    );
+    typed_round_trip("(option u64)", &["i32", "i64"], Some(7u64));
+    typed_round_trip("(option u64)", &["i32", "i64"], None::<u64>);
+    typed_round_trip(
+        "(result string (error u32))",
+        &["i32", "i32", "i32"],
+        Ok::<String, u32>("ok".into()),
+    );
+    typed_round_trip(
+        "(result string (error u32))",
+        &["i32", "i32", "i32"],
+        Err::<String, u32>(404),
+    );
+    typed_round_trip("(result)", &["i32"], Ok::<(), ()>(()));
+    typed_round_trip(
+        "(tuple u8 string)",
+        &["i32", "i32", "i32"],
+        (1u8, "x".to_string()),
+    );
+    typed_round_trip(
+        "(tuple u32 u32 (list (tuple s8 bool)))",
+        &["i32", "i32", "i32", "i32"],
+        (1u32, 2u32, vec![(-1i8, true), (2, false)]),
+    );
+
+    // Borrowed forms lower like their owned ones.
+    let engine = Engine::default();
+    let component = Component::new(&engine, echo_component("(list u16)", &["i32", "i32"])).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap("host-echo", |_, (x,): (Vec<u16>,)| Ok((x,)))
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let echo = instance
+        .get_typed_func::<(&[u16],), (Vec<u16>,)>(&mut store, "echo")
+        .unwrap();
+    assert_eq!(
+        echo.call(&mut store, (&[9u16, 8][..],)).unwrap(),
+        (vec![9, 8],)
+    );
+}
