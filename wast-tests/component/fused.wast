@@ -130,6 +130,8 @@
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $next)))
         (call $sum17 (i32.const 128)))
+      ;; a misaligned pointer to the 17 arguments
+      (func (export "sum17-misaligned") (result i32) (call $sum17 (i32.const 130)))
       ;; u32 + u64 + u8 of the tuple, read from the caller's return area at 64
       (func (export "triple") (result i64)
         (call $triple (i32.const 64))
@@ -156,6 +158,7 @@
     (func (export "u64") (param "raw" u64) (result u64) (canon lift (core func $main "u64")))
     (func (export "f32-bits") (param "raw" u32) (result u32) (canon lift (core func $main "f32-bits")))
     (func (export "sum17") (result u32) (canon lift (core func $main "sum17")))
+    (func (export "sum17-misaligned") (result u32) (canon lift (core func $main "sum17-misaligned")))
     (func (export "triple") (result u64) (canon lift (core func $main "triple")))
     (func (export "misaligned-callee") (canon lift (core func $main "misaligned-callee")))
     (func (export "misaligned-caller") (canon lift (core func $main "misaligned-caller"))))
@@ -173,6 +176,7 @@
   (export "u64" (func $caller "u64"))
   (export "f32-bits" (func $caller "f32-bits"))
   (export "sum17" (func $caller "sum17"))
+  (export "sum17-misaligned" (func $caller "sum17-misaligned"))
   (export "triple" (func $caller "triple"))
   (export "misaligned-callee" (func $caller "misaligned-callee"))
   (export "misaligned-caller" (func $caller "misaligned-caller")))
@@ -208,6 +212,8 @@
 (assert_trap (invoke "char" (u32.const 0x110000)) "invalid `char` bit pattern")
 (component instance $s $Scalars)
 (assert_trap (invoke "enum" (u32.const 3)) "invalid variant discriminant")
+(component instance $s $Scalars)
+(assert_trap (invoke "sum17-misaligned") "unaligned pointer")
 (component instance $s $Scalars)
 (assert_trap (invoke "misaligned-callee") "unaligned pointer")
 (component instance $s $Scalars)
