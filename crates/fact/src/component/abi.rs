@@ -8,20 +8,53 @@ use crate::store::StoreOpaque;
 use crate::{Func as CoreFunc, Memory};
 use anyhow::{anyhow, bail, Result};
 use fact_environ::component::{
-    discriminant_size, flags_size, ComponentInstanceIndex, ComponentTypes, InterfaceType,
-    StringEncoding, TypeId, MAX_STRING_BYTE_LENGTH, UTF16_TAG,
+    discriminant_size, flags_size, ComponentInstanceIndex, ComponentTypes, FlatContext, FuncTypeId,
+    InterfaceType, StringEncoding, TypeId, MAX_STRING_BYTE_LENGTH, UTF16_TAG,
 };
 use fact_environ::Trap;
 use fact_runtime::ValRaw;
 
 /// The canonical options of one side of a call, resolved to store objects.
-#[derive(Clone, Debug)]
+#[derive(Copy, Clone, Debug)]
 pub(crate) struct Options {
     pub instance: ComponentInstanceIndex,
     pub memory: Option<Memory>,
     pub realloc: Option<CoreFunc>,
     pub post_return: Option<CoreFunc>,
     pub encoding: StringEncoding,
+}
+
+/// The shape of calls to one function, computed once per function rather than per call:
+/// the parameter and result tuples, the number of core values each way, and the
+/// `(align, size)` of a tuple that travels through memory.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct CallShape {
+    pub params: TypeId,
+    pub results: TypeId,
+    /// Core parameters (one pointer when spilled; with the return pointer when lowering).
+    pub flat_params: usize,
+    pub flat_results: usize,
+    pub params_in_memory: Option<(u32, u32)>,
+    pub results_in_memory: Option<(u32, u32)>,
+}
+
+impl CallShape {
+    pub fn new(types: &ComponentTypes, ty: FuncTypeId, context: FlatContext) -> CallShape {
+        let ft = types.func(ty);
+        let sig = types.flat_signature(ty, context);
+        let layout = |t: TypeId| {
+            let l = types.layout(t);
+            (l.align, l.size)
+        };
+        CallShape {
+            params: ft.params_tuple,
+            results: ft.results_tuple,
+            flat_params: sig.params.len(),
+            flat_results: sig.results.len(),
+            params_in_memory: sig.params_indirect.then(|| layout(ft.params_tuple)),
+            results_in_memory: sig.results_indirect.then(|| layout(ft.results_tuple)),
+        }
+    }
 }
 
 /// Everything lifting and lowering need: the store, the options, the types, and the
@@ -808,11 +841,65 @@ impl<T: Lift, E: Lift> Lift for Result<T, E> {
 pub mod record {
     use super::*;
 
+    /// The field types of a record or tuple, viewed in place (no allocation: this is on
+    /// the path of every call).
+    #[derive(Copy, Clone)]
+    pub enum Fields<'a> {
+        Record(&'a [(String, TypeId)]),
+        Tuple(&'a [TypeId]),
+    }
+
+    impl<'a> Fields<'a> {
+        pub fn len(&self) -> usize {
+            match self {
+                Fields::Record(f) => f.len(),
+                Fields::Tuple(t) => t.len(),
+            }
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        pub fn iter(&self) -> FieldTypes<'a> {
+            let (record, tuple) = match *self {
+                Fields::Record(f) => (f, &[][..]),
+                Fields::Tuple(t) => (&[][..], t),
+            };
+            let ty: fn(&(String, TypeId)) -> TypeId = |(_, t)| *t;
+            record.iter().map(ty).chain(tuple.iter().copied())
+        }
+    }
+
+    impl std::ops::Index<usize> for Fields<'_> {
+        type Output = TypeId;
+        fn index(&self, i: usize) -> &TypeId {
+            match self {
+                Fields::Record(f) => &f[i].1,
+                Fields::Tuple(t) => &t[i],
+            }
+        }
+    }
+
+    /// The iterator over [`Fields`].
+    pub type FieldTypes<'a> = std::iter::Chain<
+        std::iter::Map<std::slice::Iter<'a, (String, TypeId)>, fn(&(String, TypeId)) -> TypeId>,
+        std::iter::Copied<std::slice::Iter<'a, TypeId>>,
+    >;
+
+    impl<'a> IntoIterator for Fields<'a> {
+        type Item = TypeId;
+        type IntoIter = FieldTypes<'a>;
+        fn into_iter(self) -> FieldTypes<'a> {
+            self.iter()
+        }
+    }
+
     /// The field types of a record or tuple.
-    pub fn fields(types: &ComponentTypes, ty: TypeId) -> Result<Vec<TypeId>> {
+    pub fn fields(types: &ComponentTypes, ty: TypeId) -> Result<Fields<'_>> {
         match types.get(ty) {
-            InterfaceType::Record(f) => Ok(f.iter().map(|(_, t)| *t).collect()),
-            InterfaceType::Tuple(t) => Ok(t.to_vec()),
+            InterfaceType::Record(f) => Ok(Fields::Record(f)),
+            InterfaceType::Tuple(t) => Ok(Fields::Tuple(t)),
             _ => Err(mismatch(types, ty, "a record or tuple")),
         }
     }
@@ -829,7 +916,7 @@ pub mod record {
     pub fn offsets(types: &ComponentTypes, ty: TypeId, ptr: u32) -> Result<Vec<u32>> {
         let fields = fields(types, ty)?;
         Ok(types
-            .field_offsets(fields)
+            .field_offsets(fields.iter())
             .into_iter()
             .map(|o| ptr + o)
             .collect())

@@ -1,12 +1,12 @@
 //! Exported component functions, called from the host.
 
-use super::abi::{self, Context, Lift, Lower, Options};
+use super::abi::{self, CallShape, Context, Lift, Lower, Options};
 use super::instance::ComponentState;
 use super::Val;
 use crate::store::{StoreId, StoreInner};
 use crate::{AsContext, AsContextMut};
 use anyhow::{bail, Result};
-use fact_environ::component::{FlatContext, FuncTypeId, TypeId};
+use fact_environ::component::{FuncTypeId, TypeId};
 use fact_environ::Trap;
 use fact_runtime::ValRaw;
 use std::marker::PhantomData;
@@ -22,6 +22,7 @@ pub struct Func {
 /// What an instance knows about one of its exported functions.
 pub(crate) struct FuncData {
     pub ty: FuncTypeId,
+    pub shape: CallShape,
     /// The core function the export lifts.
     pub core: crate::Func,
     pub options: Options,
@@ -168,13 +169,11 @@ fn call_guest_inner<T, R>(
     let component = state.component.clone();
     let types = &component.plan().types;
     let data = &state.funcs[func.index];
-    let (ty, core, opts) = (data.ty, data.core, data.options.clone());
-    let ft = types.func(ty);
-    let sig = types.flat_signature(ty, FlatContext::Lift);
+    let (shape, core, opts) = (data.shape, data.core, data.options);
 
     // Arguments, with the callee's may_leave clear while its realloc may run.
     set_may_leave(&mut store.opaque, func.state, opts.instance.0, false);
-    let mut raw = Vec::with_capacity(sig.params.len().max(1));
+    let mut raw = Vec::with_capacity(shape.flat_params.max(shape.flat_results).max(1));
     let lowered = {
         let mut cx = Context {
             store: &mut store.opaque,
@@ -182,22 +181,21 @@ fn call_guest_inner<T, R>(
             types,
             state: func.state,
         };
-        if sig.params_indirect {
-            let layout = types.layout(ft.params_tuple).clone();
-            cx.realloc(0, 0, layout.align, layout.size).and_then(|ptr| {
+        match shape.params_in_memory {
+            Some((align, size)) => cx.realloc(0, 0, align, size).and_then(|ptr| {
                 raw.push(ValRaw::i32(ptr as i32));
-                lower(&mut cx, ft.params_tuple, Place::Memory(ptr))
-            })
-        } else {
-            lower(&mut cx, ft.params_tuple, Place::Flat(&mut raw))
+                lower(&mut cx, shape.params, Place::Memory(ptr))
+            }),
+            None => lower(&mut cx, shape.params, Place::Flat(&mut raw)),
         }
     };
     set_may_leave(&mut store.opaque, func.state, opts.instance.0, true);
     lowered?;
 
-    raw.resize(sig.params.len().max(sig.results.len()), ValRaw::default());
+    raw.resize(shape.flat_params.max(shape.flat_results), ValRaw::default());
     crate::func::call_raw(store, core, &mut raw)?;
-    let core_results: Vec<ValRaw> = raw[..sig.results.len()].to_vec();
+    // `raw` now holds the core results, which post-return receives too.
+    raw.truncate(shape.flat_results);
 
     let results = {
         let mut cx = Context {
@@ -206,25 +204,20 @@ fn call_guest_inner<T, R>(
             types,
             state: func.state,
         };
-        if sig.results_indirect {
-            let ptr = core_results[0].get_i32() as u32;
-            let layout = types.layout(ft.results_tuple).clone();
-            abi::check_tuple(&mut cx, ptr, layout.align, layout.size)?;
-            lift(&mut cx, ft.results_tuple, Source::Memory(ptr))?
-        } else {
-            lift(
-                &mut cx,
-                ft.results_tuple,
-                Source::Flat(&mut core_results.iter()),
-            )?
+        match shape.results_in_memory {
+            Some((align, size)) => {
+                let ptr = raw[0].get_i32() as u32;
+                abi::check_tuple(&mut cx, ptr, align, size)?;
+                lift(&mut cx, shape.results, Source::Memory(ptr))?
+            }
+            None => lift(&mut cx, shape.results, Source::Flat(&mut raw.iter()))?,
         }
     };
 
     if let Some(post) = opts.post_return {
         set_may_leave(&mut store.opaque, func.state, opts.instance.0, false);
-        let mut args = core_results.clone();
-        args.resize(args.len().max(1), ValRaw::default());
-        let r = crate::func::call_raw(store, post, &mut args);
+        raw.resize(raw.len().max(1), ValRaw::default());
+        let r = crate::func::call_raw(store, post, &mut raw);
         set_may_leave(&mut store.opaque, func.state, opts.instance.0, true);
         r?;
     }

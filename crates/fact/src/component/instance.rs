@@ -1,7 +1,7 @@
 //! Component instances: instantiation walks the plan, creating core instances, host
 //! lowerings, instance flags, resource types and intrinsics in order.
 
-use super::abi::Options;
+use super::abi::{CallShape, Options};
 use super::func::{Func, FuncData, TypedFunc};
 use super::intrinsics;
 use super::linker::{Definition, Linker};
@@ -10,7 +10,8 @@ use crate::store::{StoreId, StoreInner};
 use crate::{AsContextMut, Extern, GlobalType, ValType};
 use anyhow::{anyhow, bail, Context as _, Result};
 use fact_environ::component::{
-    CoreDef, Export, ImportPath, ImportType, Initializer, Intrinsic, ModuleSource, ResourceDef,
+    CoreDef, Export, FlatContext, ImportPath, ImportType, Initializer, Intrinsic, ModuleSource,
+    ResourceDef,
 };
 use fact_runtime::component::handles::HandleTable;
 use std::collections::HashMap;
@@ -26,8 +27,8 @@ pub(crate) struct ComponentState {
     pub tables: Vec<HandleTable>,
     /// Host lowerings (core functions), by lowering index.
     pub lowered: Vec<Option<crate::Func>>,
-    /// Resolved options of each lowering.
-    pub lowering_opts: Vec<Option<Options>>,
+    /// Resolved options and call shape of each lowering.
+    pub lowering_opts: Vec<Option<(Options, CallShape)>>,
     /// The store's runtime resource type of each of the plan's resources.
     pub resource_ids: Vec<u32>,
     /// Exported functions handed out so far.
@@ -194,7 +195,8 @@ pub(crate) fn instantiate<T: 'static>(
                     ),
                 };
                 let opts = options(store, state, &lowering.options)?;
-                store.opaque.components[state].lowering_opts[l.0 as usize] = Some(opts);
+                let shape = CallShape::new(&plan.types, lowering.ty, FlatContext::Lower);
+                store.opaque.components[state].lowering_opts[l.0 as usize] = Some((opts, shape));
                 let f = super::linker::lower_host_func(store, state, l.0 as usize, def)?;
                 store.opaque.components[state].lowered[l.0 as usize] = Some(f);
             }
@@ -223,8 +225,11 @@ pub(crate) fn instantiate<T: 'static>(
 
 fn describe(component: &Component, path: &ImportPath) -> String {
     let plan = component.plan();
-    let (name, _) = plan.imports.get_index(path.import.0 as usize).unwrap();
-    std::iter::once(name.clone())
+    let name = plan
+        .imports
+        .get_index(path.import.0 as usize)
+        .map_or("?", |(n, _)| n.as_str());
+    std::iter::once(name.to_string())
         .chain(path.names.iter().cloned())
         .collect::<Vec<_>>()
         .join(".")
@@ -350,7 +355,13 @@ impl Instance {
         let core = resolve(store, self.state, &func).ok()?.into_func()?;
         let options = options(store, self.state, &opts).ok()?;
         let s = &mut store.opaque.components[self.state];
-        s.funcs.push(FuncData { ty, core, options });
+        let shape = CallShape::new(&s.component.plan().types, ty, FlatContext::Lift);
+        s.funcs.push(FuncData {
+            ty,
+            shape,
+            core,
+            options,
+        });
         let index = s.funcs.len() - 1;
         s.func_index.insert(key, index);
         Some(Func {

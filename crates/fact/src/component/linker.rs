@@ -1,7 +1,7 @@
 //! The component linker: host functions, instances, core modules and resource types by
 //! name, checked against a component's imports and bound when it is instantiated.
 
-use super::abi::{self, Context, Lift, Lower};
+use super::abi::{self, CallShape, Context, Lift, Lower};
 use super::func::{lift_from, lift_vals, lower_into, lower_vals, set_may_leave, Place, Source};
 use super::instance::{import_type_text, instantiate, Instance, InstancePre};
 use super::resources::ResourceType;
@@ -299,11 +299,12 @@ pub(crate) struct HostCall<'a> {
 }
 
 impl HostCall<'_> {
-    fn parts(&self, store: &StoreOpaque) -> (super::Component, abi::Options, FuncTypeId) {
+    /// The component (for its types), the caller's options and the call's shape.
+    fn parts(&self, store: &StoreOpaque) -> Result<(super::Component, abi::Options, CallShape)> {
         let s = &store.components[self.state];
-        let opts = s.lowering_opts[self.lowering].clone().expect("lowered");
-        let ty = s.component.plan().lowerings[self.lowering].ty;
-        (s.component.clone(), opts, ty)
+        let (opts, shape) = s.lowering_opts[self.lowering]
+            .ok_or_else(|| anyhow!("internal error: a lowering called before it was bound"))?;
+        Ok((s.component.clone(), opts, shape))
     }
 
     fn with_params<R>(
@@ -315,24 +316,24 @@ impl HostCall<'_> {
             Source<'_, '_>,
         ) -> Result<R>,
     ) -> Result<R> {
-        let (component, opts, ty) = self.parts(store);
-        let types = &component.plan().types;
-        let sig = types.flat_signature(ty, FlatContext::Lower);
-        let ft = types.func(ty);
+        let (component, opts, shape) = self.parts(store)?;
         let mut cx = Context {
             store,
             opts: &opts,
-            types,
+            types: &component.plan().types,
             state: self.state,
         };
-        if sig.params_indirect {
-            let ptr = self.raw[0].get_i32() as u32;
-            let layout = types.layout(ft.params_tuple).clone();
-            abi::check_tuple(&mut cx, ptr, layout.align, layout.size)?;
-            lift(&mut cx, ft.params_tuple, Source::Memory(ptr))
-        } else {
-            let flat = self.raw[..sig.params.len()].to_vec();
-            lift(&mut cx, ft.params_tuple, Source::Flat(&mut flat.iter()))
+        match shape.params_in_memory {
+            Some((align, size)) => {
+                let ptr = self.raw[0].get_i32() as u32;
+                abi::check_tuple(&mut cx, ptr, align, size)?;
+                lift(&mut cx, shape.params, Source::Memory(ptr))
+            }
+            None => lift(
+                &mut cx,
+                shape.params,
+                Source::Flat(&mut self.raw[..shape.flat_params].iter()),
+            ),
         }
     }
 
@@ -341,31 +342,31 @@ impl HostCall<'_> {
         store: &mut StoreOpaque,
         lower: impl FnOnce(&mut Context<'_>, fact_environ::component::TypeId, Place<'_>) -> Result<()>,
     ) -> Result<()> {
-        let (component, opts, ty) = self.parts(store);
-        let types = &component.plan().types;
-        let sig = types.flat_signature(ty, FlatContext::Lower);
-        let ft = types.func(ty);
+        let (component, opts, shape) = self.parts(store)?;
         // The caller's may_leave is clear while its realloc may run.
         set_may_leave(store, self.state, opts.instance.0, false);
         let result = {
             let mut cx = Context {
                 store: &mut *store,
                 opts: &opts,
-                types,
+                types: &component.plan().types,
                 state: self.state,
             };
-            if sig.results_indirect {
-                let ptr = self.raw[sig.params.len() - 1].get_i32() as u32;
-                let layout = types.layout(ft.results_tuple).clone();
-                abi::check_tuple(&mut cx, ptr, layout.align, layout.size)
-                    .and_then(|()| lower(&mut cx, ft.results_tuple, Place::Memory(ptr)))
-            } else {
-                let mut out = Vec::new();
-                lower(&mut cx, ft.results_tuple, Place::Flat(&mut out)).map(|()| {
-                    for (slot, v) in self.raw.iter_mut().zip(out) {
-                        *slot = v;
-                    }
-                })
+            match shape.results_in_memory {
+                Some((align, size)) => {
+                    // The return pointer is the last core parameter.
+                    let ptr = self.raw[shape.flat_params - 1].get_i32() as u32;
+                    abi::check_tuple(&mut cx, ptr, align, size)
+                        .and_then(|()| lower(&mut cx, shape.results, Place::Memory(ptr)))
+                }
+                None => {
+                    let mut out = Vec::with_capacity(shape.flat_results);
+                    lower(&mut cx, shape.results, Place::Flat(&mut out)).map(|()| {
+                        for (slot, v) in self.raw.iter_mut().zip(out) {
+                            *slot = v;
+                        }
+                    })
+                }
             }
         };
         set_may_leave(store, self.state, opts.instance.0, true);
@@ -382,10 +383,11 @@ impl HostCall<'_> {
 
     /// Lifts the parameters as dynamic values, with room for the results.
     pub(crate) fn lift_vals(&mut self, store: &mut StoreOpaque) -> Result<(Vec<Val>, Vec<Val>)> {
-        let (component, _, ty) = self.parts(store);
-        let ft = component.plan().types.func(ty);
-        let mut params = vec![Val::Bool(false); ft.params.len()];
-        let results = vec![Val::Bool(false); ft.results.len()];
+        let (component, _, shape) = self.parts(store)?;
+        let types = &component.plan().types;
+        let count = |tuple| abi::record::fields(types, tuple).map(|f| f.len());
+        let mut params = vec![Val::Bool(false); count(shape.params)?];
+        let results = vec![Val::Bool(false); count(shape.results)?];
         self.with_params(store, |cx, ty, src| lift_vals(cx, ty, src, &mut params))?;
         Ok((params, results))
     }
@@ -414,10 +416,7 @@ pub(crate) fn lower_host_func<T: 'static>(
     let call = move |caller: crate::Caller<'_, T>, raw: &mut [ValRaw]| -> Result<()> {
         let store = caller.store;
         let s = &store.opaque.components[state];
-        let instance = s.lowering_opts[lowering]
-            .as_ref()
-            .map(|o| o.instance.0)
-            .unwrap_or(0);
+        let instance = s.lowering_opts[lowering].map_or(0, |(o, _)| o.instance.0);
         let flags = s.flags[instance as usize];
         if store.opaque.runtime.global_value(flags.id).get_i32() & 1 == 0 {
             return Err(anyhow::Error::new(Trap::CannotLeave));

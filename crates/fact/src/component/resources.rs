@@ -532,6 +532,15 @@ impl Lift for ResourceAny {
     }
 }
 
+/// The error of a `ResourceTable` lookup that finds nothing of type `T`.
+fn missing<T>(r: &Resource<T>) -> anyhow::Error {
+    anyhow!(
+        "no resource {} of type {} in the table",
+        r.rep,
+        std::any::type_name::<T>()
+    )
+}
+
 /// A table of host resource state: `push` stores a value and gives the `Resource<T>`
 /// handle to pass to guests; `get` and `delete` find it again by the handle.
 #[derive(Default)]
@@ -566,13 +575,7 @@ impl ResourceTable {
             .get(r.rep as usize)
             .and_then(|e| e.as_ref())
             .and_then(|e| e.downcast_ref())
-            .ok_or_else(|| {
-                anyhow!(
-                    "no resource {} of type {} in the table",
-                    r.rep,
-                    std::any::type_name::<T>()
-                )
-            })
+            .ok_or_else(|| missing(r))
     }
 
     pub fn get_mut<T: 'static>(&mut self, r: &Resource<T>) -> Result<&mut T> {
@@ -580,13 +583,7 @@ impl ResourceTable {
             .get_mut(r.rep as usize)
             .and_then(|e| e.as_mut())
             .and_then(|e| e.downcast_mut())
-            .ok_or_else(|| {
-                anyhow!(
-                    "no resource {} of type {} in the table",
-                    r.rep,
-                    std::any::type_name::<T>()
-                )
-            })
+            .ok_or_else(|| missing(r))
     }
 
     /// Removes the value behind `r`.

@@ -298,6 +298,26 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// Traps unless `ptr` is a well-aligned pointer to a tuple of `size` bytes in memory
+    /// `mem` (`unaligned pointer`, out-of-bounds memory access).
+    pub fn check_tuple_pointer(
+        &mut self,
+        f: &mut FuncBuilder,
+        mem: u32,
+        ptr: u32,
+        align: u32,
+        size: u32,
+    ) {
+        self.check_align(f, ptr, align, Trap::UnalignedPointer);
+        self.check_bounds(
+            f,
+            mem,
+            ptr,
+            Len::Const(size.into()),
+            Trap::MemoryOutOfBounds,
+        );
+    }
+
     /// Traps with `trap` unless `ptr..ptr + len` lies within memory `mem`; `len` is an
     /// `i64` local or a constant.
     pub fn check_bounds(&mut self, f: &mut FuncBuilder, mem: u32, ptr: u32, len: Len, trap: Trap) {

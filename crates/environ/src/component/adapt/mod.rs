@@ -23,7 +23,7 @@ use crate::component::types::{FlatContext, FlatSignature};
 use crate::Trap;
 use anyhow::{bail, Context, Result};
 use builder::FuncBuilder;
-use fused::{flat_valtype, Callee, Compiler, Len, Loc, Side, Val};
+use fused::{flat_valtype, Callee, Compiler, Loc, Side, Val};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use wasm_encoder::{Instruction as I, ValType as V};
@@ -375,14 +375,7 @@ fn compile_adapter(
             .memory
             .context("parameters in memory need the callee's memory")?;
         let src_ptr = 0;
-        c.check_align(&mut f, src_ptr, layout.align, Trap::UnalignedPointer);
-        c.check_bounds(
-            &mut f,
-            caller_mem,
-            src_ptr,
-            Len::Const(layout.size.into()),
-            Trap::MemoryOutOfBounds,
-        );
+        c.check_tuple_pointer(&mut f, caller_mem, src_ptr, layout.align, layout.size);
         let dst_ptr = c.realloc(
             &mut f,
             &callee_side,
@@ -392,14 +385,7 @@ fn compile_adapter(
             layout.align,
             Val::Const(layout.size as i32),
         )?;
-        c.check_align(&mut f, dst_ptr, layout.align, Trap::UnalignedPointer);
-        c.check_bounds(
-            &mut f,
-            callee_mem,
-            dst_ptr,
-            Len::Const(layout.size.into()),
-            Trap::MemoryOutOfBounds,
-        );
+        c.check_tuple_pointer(&mut f, callee_mem, dst_ptr, layout.align, layout.size);
         let src = Loc::Mem {
             mem: caller_mem,
             addr: src_ptr,
@@ -454,22 +440,8 @@ fn compile_adapter(
                 .context("results in memory need the caller's memory")?;
             let src_ptr = raw_results[0];
             let dst_ptr = lower.params.len() as u32 - 1;
-            c.check_align(&mut f, src_ptr, layout.align, Trap::UnalignedPointer);
-            c.check_bounds(
-                &mut f,
-                callee_mem,
-                src_ptr,
-                Len::Const(layout.size.into()),
-                Trap::MemoryOutOfBounds,
-            );
-            c.check_align(&mut f, dst_ptr, layout.align, Trap::UnalignedPointer);
-            c.check_bounds(
-                &mut f,
-                caller_mem,
-                dst_ptr,
-                Len::Const(layout.size.into()),
-                Trap::MemoryOutOfBounds,
-            );
+            c.check_tuple_pointer(&mut f, callee_mem, src_ptr, layout.align, layout.size);
+            c.check_tuple_pointer(&mut f, caller_mem, dst_ptr, layout.align, layout.size);
             let src = Loc::Mem {
                 mem: callee_mem,
                 addr: src_ptr,
