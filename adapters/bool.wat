@@ -3,14 +3,15 @@
   (type (;1;) (func (param i32) (result i32)))
   (type (;2;) (func (param i32)))
   (import "memory" "i1:mem" (memory (;0;) 0))
-  (import "realloc" "i1:realloc" (func (;0;) (type 0)))
+  (import "realloc" "i1:realloc" (func (;0;) (type 0) (param i32 i32 i32 i32) (result i32)))
   (import "flags" "instance2" (global (;0;) (mut i32)))
   (import "memory" "i0:mem" (memory (;1;) 0))
-  (import "realloc" "i0:realloc" (func (;1;) (type 0)))
+  (import "realloc" "i0:realloc" (func (;1;) (type 0) (param i32 i32 i32 i32) (result i32)))
   (import "flags" "instance1" (global (;1;) (mut i32)))
-  (import "callee" "i0:f" (func (;2;) (type 1)))
-  (import "intrinsics" "trap" (func (;3;) (type 2)))
-  (import "post-return" "i0:post" (func (;4;) (type 2)))
+  (import "callee" "i0:f" (func (;2;) (type 1) (param i32) (result i32)))
+  (import "intrinsics" "trap" (func (;3;) (type 2) (param i32)))
+  (import "post-return" "i0:post" (func (;4;) (type 2) (param i32)))
+  (export "adapter0" (func 5))
   (func (;5;) (type 1) (param i32) (result i32)
     (local i32 i32 i32)
     global.get 0
@@ -45,5 +46,4 @@
     global.set 1
     local.get 3
   )
-  (export "adapter0" (func 5))
 )

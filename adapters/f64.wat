@@ -4,14 +4,15 @@
   (type (;2;) (func (param i32)))
   (type (;3;) (func (param f64)))
   (import "memory" "i1:mem" (memory (;0;) 0))
-  (import "realloc" "i1:realloc" (func (;0;) (type 0)))
+  (import "realloc" "i1:realloc" (func (;0;) (type 0) (param i32 i32 i32 i32) (result i32)))
   (import "flags" "instance2" (global (;0;) (mut i32)))
   (import "memory" "i0:mem" (memory (;1;) 0))
-  (import "realloc" "i0:realloc" (func (;1;) (type 0)))
+  (import "realloc" "i0:realloc" (func (;1;) (type 0) (param i32 i32 i32 i32) (result i32)))
   (import "flags" "instance1" (global (;1;) (mut i32)))
-  (import "callee" "i0:f" (func (;2;) (type 1)))
-  (import "intrinsics" "trap" (func (;3;) (type 2)))
-  (import "post-return" "i0:post" (func (;4;) (type 3)))
+  (import "callee" "i0:f" (func (;2;) (type 1) (param f64) (result f64)))
+  (import "intrinsics" "trap" (func (;3;) (type 2) (param i32)))
+  (import "post-return" "i0:post" (func (;4;) (type 3) (param f64)))
+  (export "adapter0" (func 5))
   (func (;5;) (type 1) (param f64) (result f64)
     (local f64 f64 f64)
     global.get 0
@@ -42,5 +43,4 @@
     global.set 1
     local.get 3
   )
-  (export "adapter0" (func 5))
 )

@@ -5,15 +5,16 @@
   (type (;3;) (func (param i32 i32 i32)))
   (type (;4;) (func (param i32 i32) (result i32 i32)))
   (import "memory" "i1:mem" (memory (;0;) 0))
-  (import "realloc" "i1:realloc" (func (;0;) (type 0)))
+  (import "realloc" "i1:realloc" (func (;0;) (type 0) (param i32 i32 i32 i32) (result i32)))
   (import "flags" "instance2" (global (;0;) (mut i32)))
   (import "memory" "i0:mem" (memory (;1;) 0))
-  (import "realloc" "i0:realloc" (func (;1;) (type 0)))
+  (import "realloc" "i0:realloc" (func (;1;) (type 0) (param i32 i32 i32 i32) (result i32)))
   (import "flags" "instance1" (global (;1;) (mut i32)))
-  (import "callee" "i0:f" (func (;2;) (type 1)))
-  (import "intrinsics" "trap" (func (;3;) (type 2)))
-  (import "intrinsics" "utf8-to-utf8 i1:mem -> i0:mem" (func (;4;) (type 3)))
-  (import "intrinsics" "utf8-to-utf8 i0:mem -> i1:mem" (func (;5;) (type 3)))
+  (import "callee" "i0:f" (func (;2;) (type 1) (param i32 i32) (result i32)))
+  (import "intrinsics" "trap" (func (;3;) (type 2) (param i32)))
+  (import "intrinsics" "utf8-to-utf8 i1:mem -> i0:mem" (func (;4;) (type 3) (param i32 i32 i32)))
+  (import "intrinsics" "utf8-to-utf8 i0:mem -> i1:mem" (func (;5;) (type 3) (param i32 i32 i32)))
+  (export "adapter0" (func 6))
   (func (;6;) (type 3) (param i32 i32 i32)
     (local i32 i32 i32 i32 i32 i32 i32)
     global.get 0
@@ -244,5 +245,4 @@
     local.get 3
     local.get 4
   )
-  (export "adapter0" (func 6))
 )

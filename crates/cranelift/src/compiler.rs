@@ -1,21 +1,49 @@
 //! The compiler: Cranelift configured for the host, and the compilation of a translated
 //! module's functions (in parallel) and trampolines.
 
-use crate::func_environ::FuncEnv;
-use crate::{call_conv, trap_from_cranelift, wasm_signature};
+use crate::translate::{translate_function, FuncEnv};
+use crate::trap_from_cranelift;
 use anyhow::{bail, Context as _, Result};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{self, ExternalName, UserFuncName};
+use cranelift_codegen::ir::{self, ExternalName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
-use cranelift_wasm::{FuncTranslator, WasmError};
+use cranelift_frontend::FunctionBuilderContext;
 use fact_environ::translate::{explain_invalid, ModuleTranslation};
 use fact_environ::vmoffsets::VMOffsets;
-use fact_environ::{FuncType, ModuleInfo, Trap, Tunables};
+use fact_environ::{FuncType, ModuleInfo, OptLevel, Trap, Tunables};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The stack of every compilation thread. Translation keeps its control stack on the
+/// heap, but Cranelift's passes need stack in proportion to some shapes of the largest
+/// function wasmparser accepts (7.6 MB of body); the space is reserved, not committed.
+const COMPILE_STACK_SIZE: usize = 256 << 20;
+
+/// The threads functions are compiled on: all cores, or one for sequential compilation.
+fn compile_pool(parallel: bool) -> Result<&'static rayon::ThreadPool> {
+    static PARALLEL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    static SEQUENTIAL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    let (cell, threads) = if parallel {
+        (&PARALLEL, 0)
+    } else {
+        (&SEQUENTIAL, 1)
+    };
+    if let Some(pool) = cell.get() {
+        return Ok(pool);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(COMPILE_STACK_SIZE)
+        .thread_name(|i| format!("fact-compile-{i}"))
+        .build()
+        .context("starting the compilation threads")?;
+    Ok(cell.get_or_init(|| pool))
+}
 
 /// A relocation: a call from compiled code to a function of the same module.
 #[derive(Clone, Debug)]
@@ -57,22 +85,39 @@ pub struct Compiler {
     isa: OwnedTargetIsa,
     tunables: Tunables,
     parallel: bool,
+    /// Where to write the CLIF of every compiled function, if anywhere.
+    clif_dir: Option<PathBuf>,
 }
 
 impl Compiler {
-    /// A compiler for the host machine.
-    pub fn new(tunables: Tunables, parallel: bool) -> Result<Compiler> {
+    /// A compiler for the host machine. With `clif_dir`, the CLIF of every function is
+    /// written there before Cranelift compiles it (`{module}-{index}[-{name}].clif`).
+    pub fn new(tunables: Tunables, parallel: bool, clif_dir: Option<PathBuf>) -> Result<Compiler> {
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, k: &str, v: &str| {
             flags
                 .set(k, v)
                 .with_context(|| format!("setting Cranelift flag {k}={v}"))
         };
+        let opt_level = match tunables.opt_level {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        };
+        set(&mut flags, "opt_level", opt_level)?;
         set(
             &mut flags,
-            "opt_level",
-            if tunables.optimize { "speed" } else { "none" },
+            "enable_nan_canonicalization",
+            if tunables.nan_canonicalization {
+                "true"
+            } else {
+                "false"
+            },
         )?;
+        // Multi-value functions may return more values than there are return registers;
+        // both sides of every such call are compiled by us, so the extra values go through
+        // a return area Cranelift adds on its own.
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
         // Frame pointers let the runtime walk wasm frames for backtraces.
         set(&mut flags, "preserve_frame_pointers", "true")?;
         // Stack overflow is caught by the stack-limit check in every prologue.
@@ -101,10 +146,15 @@ impl Compiler {
         if isa.pointer_bits() != 64 {
             bail!("fact supports 64-bit hosts only");
         }
+        if let Some(dir) = &clif_dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the CLIF directory {}", dir.display()))?;
+        }
         Ok(Compiler {
             isa,
             tunables,
             parallel,
+            clif_dir,
         })
     }
 
@@ -134,16 +184,19 @@ impl Compiler {
     }
 
     /// Compiles every function of a translated module, and its entry trampolines. `wasm`
-    /// is the module's binary, used to explain validation errors.
+    /// is the module's binary, used to explain validation errors; `label` names the module
+    /// in CLIF file names.
     pub fn compile_module(
         &self,
         translation: ModuleTranslation<'_>,
         wasm: &[u8],
+        label: &str,
     ) -> Result<CompiledModule> {
         let data = translation.data_blob();
         let info = translation.info;
         let offsets = VMOffsets::new(&info);
-        let compile_one = |translator: &mut FuncTranslator,
+        let bodies = translation.bodies;
+        let compile_one = |ctx: &mut FunctionBuilderContext,
                            (i, (body, validator)): (
             usize,
             (
@@ -151,25 +204,23 @@ impl Compiler {
                 wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
             ),
         )| {
-            self.compile_function(translator, &info, &offsets, i as u32, body, validator)
+            let index = info.num_imported_funcs + i as u32;
+            self.compile_function(ctx, &info, &offsets, index, &body, validator, label)
                 .map_err(|e| explain_invalid(wasm, e))
+                .with_context(|| {
+                    format!(
+                        "failed to compile function {}",
+                        info.func_display_name(index)
+                    )
+                })
         };
-        let funcs: Vec<CompiledCode> = if self.parallel {
-            translation
-                .bodies
+        let funcs: Vec<CompiledCode> = compile_pool(self.parallel)?.install(|| {
+            bodies
                 .into_par_iter()
                 .enumerate()
-                .map_init(FuncTranslator::new, compile_one)
-                .collect::<Result<_>>()?
-        } else {
-            let mut translator = FuncTranslator::new();
-            translation
-                .bodies
-                .into_iter()
-                .enumerate()
-                .map(|item| compile_one(&mut translator, item))
-                .collect::<Result<_>>()?
-        };
+                .map_init(FunctionBuilderContext::new, compile_one)
+                .collect::<Result<_>>()
+        })?;
 
         // Entry trampolines, one per distinct signature of an escaping defined function.
         let mut by_type: HashMap<&FuncType, Vec<u32>> = HashMap::new();
@@ -198,41 +249,23 @@ impl Compiler {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn compile_function(
         &self,
-        translator: &mut FuncTranslator,
+        ctx: &mut FunctionBuilderContext,
         module: &ModuleInfo,
         offsets: &VMOffsets,
-        defined_index: u32,
-        body: wasmparser::FunctionBody<'_>,
+        index: u32,
+        body: &wasmparser::FunctionBody<'_>,
         validator: wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+        label: &str,
     ) -> Result<CompiledCode> {
-        let index = module.num_imported_funcs + defined_index;
-        let decl = module.functions[index as usize];
-        let sig = wasm_signature(
-            &*self.isa,
-            &module.types[decl.ty as usize],
-            call_conv(&decl),
-        );
-        let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
-        let mut env = FuncEnv::new(&*self.isa, module, offsets, &self.tunables);
-        env.install_stack_limit(&mut func);
+        let env = FuncEnv::new(&*self.isa, module, offsets, &self.tunables);
         let mut validator = validator.into_validator(Default::default());
-        translator
-            .translate_body(&mut validator, body, &mut func, &mut env)
-            .map_err(|e| match e {
-                WasmError::InvalidWebAssembly { message, offset } => {
-                    anyhow::anyhow!("{message} (at offset 0x{offset:x})")
-                }
-                WasmError::Unsupported(msg) => anyhow::anyhow!("{msg}"),
-                other => anyhow::anyhow!("{other}"),
-            })
-            .with_context(|| {
-                format!(
-                    "failed to compile function {}",
-                    module.func_display_name(index)
-                )
-            })?;
+        let func = translate_function(env, ctx, index, body, &mut validator)?;
+        if let Some(dir) = &self.clif_dir {
+            write_clif(dir, label, index, module.func_names.get(&index), &func)?;
+        }
         self.finish(func)
     }
 
@@ -242,7 +275,7 @@ impl Compiler {
         let mut ctx = Context::for_function(func);
         ctx.compile(&*self.isa, &mut ControlPlane::default())
             .map_err(|e| anyhow::anyhow!("Cranelift failed: {:?}", e.inner))?;
-        let compiled = ctx.compiled_code().unwrap();
+        let compiled = ctx.compiled_code().context("Cranelift produced no code")?;
         let buffer = &compiled.buffer;
         let func = &ctx.func;
         let mut relocs = Vec::new();
@@ -290,4 +323,33 @@ impl Compiler {
     pub(crate) fn host_call_conv(&self) -> CallConv {
         CallConv::triple_default(self.isa.triple())
     }
+}
+
+/// Writes `func`'s CLIF to `dir/{module}-{index}[-{name}].clif`, with every character
+/// outside `[A-Za-z0-9._-]` in the names replaced so that any name makes a file name.
+fn write_clif(
+    dir: &Path,
+    module: &str,
+    index: u32,
+    name: Option<&String>,
+    func: &ir::Function,
+) -> Result<()> {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let file = match name {
+        Some(name) => format!("{}-{index}-{}.clif", clean(module), clean(name)),
+        None => format!("{}-{index}.clif", clean(module)),
+    };
+    let path = dir.join(file);
+    std::fs::write(&path, func.display().to_string())
+        .with_context(|| format!("writing {}", path.display()))
 }

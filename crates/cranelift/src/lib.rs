@@ -1,12 +1,12 @@
 //! fact's code generator: compiles core wasm modules (users' and the adapter compiler's)
 //! and trampolines with Cranelift, and lays everything out in one ELF artifact
 //! ([`ArtifactBuilder`]). It knows the vmctx layout from `fact-environ` and nothing of the
-//! runtime.
+//! runtime. Wasm function bodies go through fact's own translator ([`translate`]).
 
 mod compiler;
-mod func_environ;
 mod object;
 mod trampolines;
+mod translate;
 
 pub use compiler::{CompiledCode, CompiledModule, Compiler, Relocation};
 pub use object::ArtifactBuilder;
@@ -16,34 +16,28 @@ use cranelift_codegen::isa::{CallConv, TargetIsa};
 use fact_environ::{FuncDecl, FuncType, Trap, ValType};
 
 /// The trap code of a site that raises the error a builtin or host function recorded.
-pub(crate) const TRAP_PENDING: TrapCode = TrapCode::User(0);
+/// fact's own codes ([`Trap`]) are all below it.
+pub(crate) const TRAP_PENDING: TrapCode = TrapCode::unwrap_user(250);
 
 /// The Cranelift trap code that stands for `trap`.
 pub(crate) fn trap_code(trap: Trap) -> TrapCode {
-    TrapCode::User(trap as u8 as u16)
+    TrapCode::unwrap_user(trap as u8)
 }
 
 /// Maps a Cranelift trap code (built in or ours) back to a [`Trap`]; `None` is a pending
 /// trap.
 pub(crate) fn trap_from_cranelift(code: TrapCode) -> anyhow::Result<Option<Trap>> {
     Ok(Some(match code {
-        TrapCode::StackOverflow => Trap::StackOverflow,
-        TrapCode::HeapOutOfBounds => Trap::MemoryOutOfBounds,
-        TrapCode::HeapMisaligned => Trap::HeapMisaligned,
-        TrapCode::TableOutOfBounds => Trap::TableOutOfBounds,
-        TrapCode::IndirectCallToNull => Trap::IndirectCallToNull,
-        TrapCode::BadSignature => Trap::BadSignature,
-        TrapCode::IntegerOverflow => Trap::IntegerOverflow,
-        TrapCode::IntegerDivisionByZero => Trap::IntegerDivisionByZero,
-        TrapCode::BadConversionToInteger => Trap::BadConversionToInteger,
-        TrapCode::UnreachableCodeReached => Trap::UnreachableCodeReached,
-        TrapCode::Interrupt => Trap::Interrupt,
-        TrapCode::NullReference | TrapCode::NullI31Ref => Trap::NullReference,
-        TrapCode::User(0) => return Ok(None),
-        TrapCode::User(n) => u8::try_from(n)
-            .ok()
-            .and_then(Trap::from_u8)
-            .ok_or_else(|| anyhow::anyhow!("unknown trap code {n}"))?,
+        TRAP_PENDING => return Ok(None),
+        TrapCode::STACK_OVERFLOW => Trap::StackOverflow,
+        TrapCode::HEAP_OUT_OF_BOUNDS => Trap::MemoryOutOfBounds,
+        TrapCode::INTEGER_OVERFLOW => Trap::IntegerOverflow,
+        TrapCode::INTEGER_DIVISION_BY_ZERO => Trap::IntegerDivisionByZero,
+        TrapCode::BAD_CONVERSION_TO_INTEGER => Trap::BadConversionToInteger,
+        other => {
+            let n = other.as_raw().get();
+            Trap::from_u8(n).ok_or_else(|| anyhow::anyhow!("unknown trap code {n}"))?
+        }
     }))
 }
 
@@ -59,11 +53,16 @@ pub(crate) fn val_type(ty: ValType) -> ir::Type {
     }
 }
 
-/// The calling convention of a function: functions reachable from outside the module use
-/// the platform's, the rest the fastest internal one.
-pub(crate) fn call_conv(decl: &FuncDecl) -> CallConv {
+/// The convention of every function that code outside its module can call: through a
+/// table, a `funcref`, an export, an import, or from the host's entry trampolines.
+pub(crate) const ESCAPING_CALL_CONV: CallConv = CallConv::SystemV;
+
+/// The calling convention of a wasm function: functions reachable from outside the
+/// module use [`ESCAPING_CALL_CONV`], the rest the fastest internal one. This is the one
+/// place the choice is made; every call site and definition asks here.
+pub(crate) fn call_conv_for(decl: &FuncDecl) -> CallConv {
     if decl.escapes() {
-        CallConv::SystemV
+        ESCAPING_CALL_CONV
     } else {
         CallConv::Fast
     }

@@ -12,18 +12,16 @@
 //!   raises the host's error if it reports one.
 
 use crate::compiler::{CompiledCode, Compiler};
-use crate::{val_type, wasm_signature, TRAP_PENDING};
+use crate::{val_type, wasm_signature, ESCAPING_CALL_CONV, TRAP_PENDING};
 use anyhow::Result;
-use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlags, UserFuncName};
+use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData, UserFuncName};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use fact_environ::vmoffsets::{host_ctx, store_ctx, vmctx, VAL_RAW_SIZE};
 use fact_environ::FuncType;
 
 /// Raw values are little-endian.
-fn raw_flags() -> MemFlags {
-    let mut flags = MemFlags::trusted();
-    flags.set_endianness(ir::Endianness::Little);
-    flags
+fn raw_flags() -> MemFlagsData {
+    MemFlagsData::trusted().with_endianness(ir::Endianness::Little)
 }
 
 impl Compiler {
@@ -34,11 +32,7 @@ impl Compiler {
         let mut sig = ir::Signature::new(self.host_call_conv());
         sig.params.extend([AbiParam::new(ptr); 5]);
         let mut func = ir::Function::with_name_signature(UserFuncName::default(), sig);
-        let callee_sig = func.import_signature(wasm_signature(
-            isa,
-            ty,
-            cranelift_codegen::isa::CallConv::SystemV,
-        ));
+        let callee_sig = func.import_signature(wasm_signature(isa, ty, ESCAPING_CALL_CONV));
         let mut ctx = FunctionBuilderContext::new();
         let mut b = FunctionBuilder::new(&mut func, &mut ctx);
         let block = b.create_block();
@@ -52,13 +46,13 @@ impl Compiler {
         // Backtraces stop at this frame.
         let store = b.ins().load(
             ptr,
-            MemFlags::trusted(),
+            MemFlagsData::trusted(),
             callee_vmctx,
             vmctx::STORE_CTX as i32,
         );
         let fp = b.ins().get_frame_pointer(ptr);
         b.ins().store(
-            MemFlags::trusted(),
+            MemFlagsData::trusted(),
             fp,
             store,
             store_ctx::LAST_ENTRY_FP as i32,
@@ -76,7 +70,7 @@ impl Compiler {
             b.ins().store(raw_flags(), r, values, offset);
         }
         b.ins().return_(&[]);
-        b.finalize();
+        b.finalize(isa.frontend_config());
         self.finish(func)
     }
 
@@ -84,7 +78,7 @@ impl Compiler {
     pub fn wasm_to_host_trampoline(&self, ty: &FuncType) -> Result<CompiledCode> {
         let isa = self.isa();
         let ptr = isa.pointer_type();
-        let sig = wasm_signature(isa, ty, cranelift_codegen::isa::CallConv::SystemV);
+        let sig = wasm_signature(isa, ty, ESCAPING_CALL_CONV);
         let mut func = ir::Function::with_name_signature(UserFuncName::default(), sig);
         let mut host_sig = ir::Signature::new(self.host_call_conv());
         host_sig.params.extend([AbiParam::new(ptr); 4]);
@@ -114,27 +108,33 @@ impl Compiler {
 
         // Record the calling wasm frame: its frame pointer and the return address into it.
         let fp = b.ins().get_frame_pointer(ptr);
-        let caller_fp = b.ins().load(ptr, MemFlags::trusted(), fp, 0);
-        let caller_pc = b.ins().load(ptr, MemFlags::trusted(), fp, 8);
-        let store = b
-            .ins()
-            .load(ptr, MemFlags::trusted(), host, host_ctx::STORE_CTX as i32);
+        let caller_fp = b.ins().load(ptr, MemFlagsData::trusted(), fp, 0);
+        let caller_pc = b.ins().load(ptr, MemFlagsData::trusted(), fp, 8);
+        let store = b.ins().load(
+            ptr,
+            MemFlagsData::trusted(),
+            host,
+            host_ctx::STORE_CTX as i32,
+        );
         b.ins().store(
-            MemFlags::trusted(),
+            MemFlagsData::trusted(),
             caller_fp,
             store,
             store_ctx::LAST_EXIT_FP as i32,
         );
         b.ins().store(
-            MemFlags::trusted(),
+            MemFlagsData::trusted(),
             caller_pc,
             store,
             store_ctx::LAST_EXIT_PC as i32,
         );
 
-        let callee = b
-            .ins()
-            .load(ptr, MemFlags::trusted(), host, host_ctx::HOST_CALL as i32);
+        let callee = b.ins().load(
+            ptr,
+            MemFlagsData::trusted(),
+            host,
+            host_ctx::HOST_CALL as i32,
+        );
         let len = b.ins().iconst(ptr, i64::from(len));
         let call = b
             .ins()
@@ -156,7 +156,7 @@ impl Compiler {
             })
             .collect();
         b.ins().return_(&results);
-        b.finalize();
+        b.finalize(isa.frontend_config());
         self.finish(func)
     }
 }

@@ -12,7 +12,9 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// The WebAssembly proposals fact compiles and runs.
+/// The WebAssembly proposals fact compiles and runs. `REFERENCE_TYPES` includes the
+/// overlong `call_indirect` encoding and `BULK_MEMORY` the `memory.copy`/`memory.fill` subset;
+/// `GC_TYPES` is no GC, but what wasmparser requires for `externref` and `funcref`.
 pub fn core_features() -> WasmFeatures {
     WasmFeatures::MUTABLE_GLOBAL
         | WasmFeatures::SATURATING_FLOAT_TO_INT
@@ -68,7 +70,11 @@ fn translate(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
     let mut data_len = 0u32;
     let mut escaping = Vec::new();
 
-    for payload in Parser::new(0).parse_all(wasm) {
+    // The parser decodes with the validator's features: some proposals (such as compact
+    // imports) are checked while decoding, not by the validator.
+    let mut parser = Parser::new(0);
+    parser.set_features(core_features());
+    for payload in parser.parse_all(wasm) {
         let payload = payload?;
         if let ValidPayload::Func(validator, body) = validator.payload(&payload)? {
             bodies.push((body, validator));
@@ -91,7 +97,9 @@ fn translate(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
                 }
             }
             Payload::ImportSection(section) => {
-                for import in section {
+                // An import section holds groups of imports (several may share a module
+                // name, with compact imports); these are the imports one by one, in order.
+                for import in section.into_imports() {
                     let import = import?;
                     let (index, ty) = match import.ty {
                         TypeRef::Func(ty) => {
@@ -135,6 +143,11 @@ fn translate(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
                             )
                         }
                         TypeRef::Tag(_) => bail!("unsupported proposal: exception tags"),
+                        TypeRef::FuncExact(_) => {
+                            bail!(
+                                "unsupported proposal: custom descriptors (exact function imports)"
+                            )
+                        }
                     };
                     info.imports.push(Import {
                         module: import.module.to_string(),
@@ -189,6 +202,11 @@ fn translate(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
                         wasmparser::ExternalKind::Global => EntityIndex::Global(export.index),
                         wasmparser::ExternalKind::Tag => {
                             bail!("unsupported proposal: exception tags")
+                        }
+                        wasmparser::ExternalKind::FuncExact => {
+                            bail!(
+                                "unsupported proposal: custom descriptors (exact function exports)"
+                            )
                         }
                     };
                     info.exports.insert(export.name.to_string(), index);
@@ -314,7 +332,7 @@ mod tests {
     fn sample_module() -> Vec<u8> {
         let mut m = wasm_encoder::Module::new();
         let mut types = wasm_encoder::TypeSection::new();
-        types.function([], [wasm_encoder::ValType::I32]);
+        types.ty().function([], [wasm_encoder::ValType::I32]);
         m.section(&types);
         let mut funcs = wasm_encoder::FunctionSection::new();
         funcs.function(0);
@@ -332,6 +350,30 @@ mod tests {
         }
         m.section(&code);
         m.finish()
+    }
+
+    #[test]
+    fn the_core_proposals_are_exactly_fact_s() {
+        let names: Vec<&str> = core_features().iter_names().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "MUTABLE_GLOBAL",
+                "SATURATING_FLOAT_TO_INT",
+                "SIGN_EXTENSION",
+                "REFERENCE_TYPES",
+                "MULTI_VALUE",
+                "BULK_MEMORY",
+                "SIMD",
+                "FLOATS",
+                "MULTI_MEMORY",
+                "EXTENDED_CONST",
+                "GC_TYPES",
+            ]
+        );
+        // The parts of the two proposals wasmparser splits.
+        assert!(core_features()
+            .contains(WasmFeatures::CALL_INDIRECT_OVERLONG | WasmFeatures::BULK_MEMORY_OPT));
     }
 
     #[test]
@@ -353,7 +395,7 @@ mod tests {
         // A module using a tail call: valid wasm, but not a proposal fact supports.
         let mut m = wasm_encoder::Module::new();
         let mut types = wasm_encoder::TypeSection::new();
-        types.function([], []);
+        types.ty().function([], []);
         m.section(&types);
         let mut funcs = wasm_encoder::FunctionSection::new();
         funcs.function(0);
@@ -371,6 +413,46 @@ mod tests {
         let mut v = v.into_validator(Default::default());
         let err = v.validate(&body).unwrap_err();
         let err = explain_invalid(&wasm, err.into());
+        assert!(err.to_string().starts_with("unsupported proposal"), "{err}");
+    }
+
+    /// A module importing two memories from `env`, as one group of imports in the compact
+    /// encoding if `compact`.
+    fn memory_imports(compact: bool) -> Vec<u8> {
+        let ty = wasm_encoder::EntityType::Memory(wasm_encoder::MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        let mut imports = wasm_encoder::ImportSection::new();
+        if compact {
+            imports.imports(wasm_encoder::Imports::Compact2 {
+                module: "env",
+                ty,
+                names: ["a", "b"][..].into(),
+            });
+        } else {
+            imports.import("env", "a", ty).import("env", "b", ty);
+        }
+        let mut m = wasm_encoder::Module::new();
+        m.section(&imports);
+        m.finish()
+    }
+
+    #[test]
+    fn imports_one_by_one_and_compact_imports_are_unsupported() {
+        let info = translate_module(&memory_imports(false)).unwrap().info;
+        let names: Vec<_> = info
+            .imports
+            .iter()
+            .map(|i| (&*i.module, &*i.name))
+            .collect();
+        assert_eq!(names, [("env", "a"), ("env", "b")]);
+        assert_eq!(info.num_imported_memories, 2);
+
+        let err = translate_module(&memory_imports(true)).err().unwrap();
         assert!(err.to_string().starts_with("unsupported proposal"), "{err}");
     }
 }

@@ -15,8 +15,21 @@ pub struct Tunables {
     pub epoch_interruption: bool,
     /// Count and limit executed instructions.
     pub consume_fuel: bool,
-    /// Run Cranelift's optimizer.
-    pub optimize: bool,
+    /// How hard Cranelift optimizes.
+    pub opt_level: OptLevel,
+    /// Canonicalize every NaN that float arithmetic produces (deterministic NaN bits).
+    pub nan_canonicalization: bool,
+}
+
+/// Cranelift's optimization level.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OptLevel {
+    /// No optimization: the fastest compilation.
+    None,
+    /// Optimize for speed (the default).
+    Speed,
+    /// Optimize for speed, and for size where that costs no speed.
+    SpeedAndSize,
 }
 
 impl Default for Tunables {
@@ -26,7 +39,8 @@ impl Default for Tunables {
             guard_size: 2 << 30,
             epoch_interruption: false,
             consume_fuel: false,
-            optimize: true,
+            opt_level: OptLevel::Speed,
+            nan_canonicalization: false,
         }
     }
 }

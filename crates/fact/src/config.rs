@@ -1,6 +1,8 @@
 //! Engine configuration.
 
+pub use fact_environ::OptLevel;
 use fact_environ::Tunables;
+use std::path::PathBuf;
 
 /// How an [`Engine`](crate::Engine) compiles and runs code.
 #[derive(Clone, Debug)]
@@ -8,6 +10,7 @@ pub struct Config {
     pub(crate) tunables: Tunables,
     pub(crate) max_wasm_stack: usize,
     pub(crate) parallel_compilation: bool,
+    pub(crate) emit_clif: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -16,6 +19,7 @@ impl Default for Config {
             tunables: Tunables::default(),
             max_wasm_stack: 512 * 1024,
             parallel_compilation: true,
+            emit_clif: None,
         }
     }
 }
@@ -53,9 +57,23 @@ impl Config {
         self
     }
 
-    /// Run Cranelift's optimizer (on by default).
-    pub fn optimize(&mut self, enable: bool) -> &mut Config {
-        self.tunables.optimize = enable;
+    /// How hard Cranelift optimizes ([`OptLevel::Speed`] by default).
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Config {
+        self.tunables.opt_level = level;
+        self
+    }
+
+    /// Make every NaN that float instructions produce the canonical NaN, so results are
+    /// bit-for-bit deterministic across hosts (off by default; costs a little speed).
+    pub fn cranelift_nan_canonicalization(&mut self, enable: bool) -> &mut Config {
+        self.tunables.nan_canonicalization = enable;
+        self
+    }
+
+    /// Write the Cranelift IR of every function compiled to a `.clif` file in `dir`
+    /// (`{module}-{index}[-{name}].clif`), for looking at what wasm becomes.
+    pub fn emit_clif(&mut self, dir: impl Into<PathBuf>) -> &mut Config {
+        self.emit_clif = Some(dir.into());
         self
     }
 

@@ -38,7 +38,11 @@ struct EngineInner {
 impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         fact_runtime::traps::init_traps();
-        let compiler = Compiler::new(config.tunables.clone(), config.parallel_compilation)?;
+        let compiler = Compiler::new(
+            config.tunables.clone(),
+            config.parallel_compilation,
+            config.emit_clif.clone(),
+        )?;
         let compat = compiler.compat_string();
         Ok(Engine {
             inner: Arc::new(EngineInner {

@@ -30,7 +30,7 @@ mod store;
 mod trap;
 mod values;
 
-pub use config::Config;
+pub use config::{Config, OptLevel};
 pub use engine::{Engine, Precompiled};
 pub use externals::{Extern, Global, Memory, Table};
 pub use fact_environ::{

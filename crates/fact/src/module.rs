@@ -45,7 +45,9 @@ pub(crate) fn compile_artifact(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>>
         .name
         .clone()
         .unwrap_or_else(|| "wasm".to_string());
-    let compiled = engine.compiler().compile_module(translation, &wasm)?;
+    let compiled = engine
+        .compiler()
+        .compile_module(translation, &wasm, &name)?;
     let mut builder = ArtifactBuilder::new(ArtifactKind::Module);
     builder.add_module(compiled, &name)?;
     builder.finish(engine.compat(), None)

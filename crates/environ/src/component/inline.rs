@@ -15,10 +15,11 @@ use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::rc::Rc;
-use wasmparser::types::{
+use wasmparser::component_types::{
     ComponentAnyTypeId, ComponentDefinedType, ComponentEntityType, ComponentInstanceTypeId,
-    ComponentValType, ResourceId, TypesRef,
+    ComponentValType, ResourceId,
 };
+use wasmparser::types::TypesRef;
 use wasmparser::{
     CanonicalFunction, CanonicalOption, ComponentAlias, ComponentExternalKind, ComponentInstance,
     ComponentOuterAliasKind, ComponentTypeRef, ExternalKind, Instance, PrimitiveValType,
@@ -174,6 +175,9 @@ impl<'a, 'data> Frame<'a, 'data> {
             ExternalKind::Table => CoreItem::Export(self.core_tables[i].clone()),
             ExternalKind::Global => CoreItem::Export(self.core_globals[i].clone()),
             ExternalKind::Tag => bail!("unsupported proposal: exception tags"),
+            ExternalKind::FuncExact => {
+                bail!("unsupported proposal: custom descriptors (exact function exports)")
+            }
         })
     }
 }
@@ -264,11 +268,11 @@ impl<'a, 'data> Inliner<'a, 'data> {
     fn run(&mut self, frame: &mut Frame<'a, 'data>) -> Result<()> {
         for item in &frame.component.items {
             match item {
-                Item::Import(import) => self.import(frame, import.name.0, import.ty)?,
+                Item::Import(import) => self.import(frame, import.name.name, import.ty)?,
                 Item::Export(export) => {
                     let item = frame.item(export.kind, export.index)?;
                     self.push_item(frame, item.clone())?;
-                    frame.exports.insert(export.name.0.to_string(), item);
+                    frame.exports.insert(export.name.name.to_string(), item);
                 }
                 Item::Type { resource_dtor } => {
                     let def = match resource_dtor {
@@ -358,14 +362,15 @@ impl<'a, 'data> Inliner<'a, 'data> {
         instance: &InstanceDef,
     ) -> Result<()> {
         let types = frame.types();
-        for (name, entity) in types[ty].exports.iter() {
-            match entity {
+        for (name, export) in types[ty].exports.iter() {
+            let name = name.as_str();
+            match &export.ty {
                 ComponentEntityType::Type {
                     created: ComponentAnyTypeId::Resource(id),
                     ..
                 } => {
                     let r = match instance {
-                        InstanceDef::Items(items) => match items.get(name.as_str()) {
+                        InstanceDef::Items(items) => match items.get(name) {
                             Some(ItemDef::Type(TypeDef::Resource(r))) => *r,
                             _ => continue,
                         },
@@ -385,7 +390,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
                 }
                 ComponentEntityType::Instance(inner) => {
                     let inner_def = match instance {
-                        InstanceDef::Items(items) => match items.get(name.as_str()) {
+                        InstanceDef::Items(items) => match items.get(name) {
                             Some(ItemDef::Instance(i)) => i.clone(),
                             _ => continue,
                         },
@@ -479,8 +484,9 @@ impl<'a, 'data> Inliner<'a, 'data> {
     ) -> Result<ImportType> {
         let types = frame.types();
         let mut exports = IndexMap::new();
-        for (name, entity) in types[ty].exports.iter() {
-            let t = match entity {
+        for (name, export) in types[ty].exports.iter() {
+            let name = name.as_str();
+            let t = match &export.ty {
                 ComponentEntityType::Func(f) => ImportType::Func(self.convert_func(frame, *f)?),
                 ComponentEntityType::Instance(i) => {
                     self.instance_import_type(frame, *i, &child_path(path, name))?
@@ -613,7 +619,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
             ComponentInstance::FromExports(exports) => {
                 let mut items = IndexMap::new();
                 for e in exports.iter() {
-                    items.insert(e.name.0.to_string(), frame.item(e.kind, e.index)?);
+                    items.insert(e.name.name.to_string(), frame.item(e.kind, e.index)?);
                 }
                 InstanceDef::Items(Rc::new(items))
             }
@@ -700,6 +706,9 @@ impl<'a, 'data> Inliner<'a, 'data> {
                     (ExternalKind::Table, CoreItem::Export(e)) => frame.core_tables.push(e),
                     (ExternalKind::Global, CoreItem::Export(e)) => frame.core_globals.push(e),
                     (ExternalKind::Tag, _) => bail!("unsupported proposal: exception tags"),
+                    (ExternalKind::FuncExact, _) => {
+                        bail!("unsupported proposal: custom descriptors (exact function exports)")
+                    }
                     _ => bail!("internal error: core alias of the wrong kind"),
                 }
                 Ok(())
@@ -742,7 +751,11 @@ impl<'a, 'data> Inliner<'a, 'data> {
         }
     }
 
-    fn options(&self, frame: &Frame<'a, 'data>, options: &[CanonicalOption]) -> CanonOptions {
+    fn options(
+        &self,
+        frame: &Frame<'a, 'data>,
+        options: &[CanonicalOption],
+    ) -> Result<CanonOptions> {
         let mut out = CanonOptions {
             instance: frame.instance,
             string_encoding: StringEncoding::Utf8,
@@ -764,9 +777,15 @@ impl<'a, 'data> Inliner<'a, 'data> {
                 CanonicalOption::PostReturn(f) => {
                     out.post_return = Some(frame.core_funcs[*f as usize].clone())
                 }
+                CanonicalOption::Async | CanonicalOption::Callback(_) => {
+                    bail!("unsupported proposal: component-model async (`async` and `callback` options)")
+                }
+                CanonicalOption::CoreType(_) | CanonicalOption::Gc => {
+                    bail!("unsupported proposal: component-model GC (`gc` and `core-type` options)")
+                }
             }
         }
-        out
+        Ok(out)
     }
 
     /// The resource of the type at `index` in the frame's type space.
@@ -792,7 +811,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
                     _ => bail!("internal error: lift with a non-function type"),
                 };
                 let func = frame.core_funcs[*core_func_index as usize].clone();
-                let options = self.options(frame, options);
+                let options = self.options(frame, options)?;
                 frame.funcs.push(FuncDef::Lifted {
                     ty,
                     func,
@@ -803,7 +822,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
                 func_index,
                 options,
             } => {
-                let lower = self.options(frame, options);
+                let lower = self.options(frame, options)?;
                 let lower_ty = {
                     let f = frame.types().component_function_at(*func_index);
                     self.convert_func(frame, f)?
@@ -875,6 +894,61 @@ impl<'a, 'data> Inliner<'a, 'data> {
                     .core_funcs
                     .push(CoreDef::ResourceDrop(r, true, frame.instance));
             }
+            // The built-ins of component model extensions: validation rejects them first
+            // (see `component_features`), these errors are for completeness.
+            CanonicalFunction::ThreadSpawnRef { .. }
+            | CanonicalFunction::ThreadSpawnIndirect { .. }
+            | CanonicalFunction::ThreadAvailableParallelism => {
+                bail!("unsupported proposal: shared-everything threads (`thread.spawn` built-ins)")
+            }
+            CanonicalFunction::ErrorContextNew { .. }
+            | CanonicalFunction::ErrorContextDebugMessage { .. }
+            | CanonicalFunction::ErrorContextDrop => {
+                bail!("unsupported proposal: error-context (`error-context` built-ins)")
+            }
+            CanonicalFunction::ThreadIndex
+            | CanonicalFunction::ThreadNewIndirect { .. }
+            | CanonicalFunction::ThreadResumeLater
+            | CanonicalFunction::ThreadSuspend
+            | CanonicalFunction::ThreadSuspendThenResume
+            | CanonicalFunction::ThreadYieldThenResume
+            | CanonicalFunction::ThreadSuspendThenPromote
+            | CanonicalFunction::ThreadYieldThenPromote => {
+                bail!("unsupported proposal: component-model threading (`thread` built-ins)")
+            }
+            CanonicalFunction::BackpressureInc
+            | CanonicalFunction::BackpressureDec
+            | CanonicalFunction::TaskReturn { .. }
+            | CanonicalFunction::TaskCancel
+            | CanonicalFunction::ContextGet { .. }
+            | CanonicalFunction::ContextSet { .. }
+            | CanonicalFunction::ThreadYield
+            | CanonicalFunction::SubtaskDrop
+            | CanonicalFunction::SubtaskCancel { .. }
+            | CanonicalFunction::StreamNew { .. }
+            | CanonicalFunction::StreamRead { .. }
+            | CanonicalFunction::StreamWrite { .. }
+            | CanonicalFunction::StreamForward { .. }
+            | CanonicalFunction::StreamCancelRead { .. }
+            | CanonicalFunction::StreamCancelWrite { .. }
+            | CanonicalFunction::StreamDropReadable { .. }
+            | CanonicalFunction::StreamDropWritable { .. }
+            | CanonicalFunction::FutureNew { .. }
+            | CanonicalFunction::FutureRead { .. }
+            | CanonicalFunction::FutureWrite { .. }
+            | CanonicalFunction::FutureForward { .. }
+            | CanonicalFunction::FutureCancelRead { .. }
+            | CanonicalFunction::FutureCancelWrite { .. }
+            | CanonicalFunction::FutureDropReadable { .. }
+            | CanonicalFunction::FutureDropWritable { .. }
+            | CanonicalFunction::WaitableSetNew
+            | CanonicalFunction::WaitableSetWait { .. }
+            | CanonicalFunction::WaitableSetPoll { .. }
+            | CanonicalFunction::WaitableSetDrop
+            | CanonicalFunction::WaitableJoin => bail!(
+                "unsupported proposal: component-model async (task, subtask, stream, future and \
+                 waitable-set built-ins)"
+            ),
         }
         Ok(())
     }
@@ -939,31 +1013,33 @@ impl<'a, 'data> Inliner<'a, 'data> {
     fn convert_func(
         &mut self,
         frame: &Frame<'a, 'data>,
-        id: wasmparser::types::ComponentFuncTypeId,
+        id: wasmparser::component_types::ComponentFuncTypeId,
     ) -> Result<FuncTypeId> {
         let types = frame.types();
         let f = &types[id];
+        // Like every construct of a component model extension, async functions and the
+        // types below fail validation first; they are rejected here for completeness.
+        if f.async_ {
+            bail!("unsupported proposal: component-model async (`async` function types)");
+        }
         let mut params = Vec::with_capacity(f.params.len());
         for (name, ty) in f.params.iter() {
             params.push((name.to_string(), self.convert_val(frame, *ty)?));
         }
-        let mut results = Vec::with_capacity(f.results.len());
-        for (_, ty) in f.results.iter() {
-            results.push(self.convert_val(frame, *ty)?);
-        }
-        if results.len() > 1 {
-            bail!("unsupported component model feature: multiple results");
-        }
+        let results = match f.result {
+            Some(ty) => vec![self.convert_val(frame, ty)?],
+            None => Vec::new(),
+        };
         Ok(self.plan.types.func_type(params, results))
     }
 
     fn convert_val(&mut self, frame: &Frame<'a, 'data>, ty: ComponentValType) -> Result<TypeId> {
         let t = match ty {
-            ComponentValType::Primitive(p) => primitive(p),
+            ComponentValType::Primitive(p) => primitive(p)?,
             ComponentValType::Type(id) => {
                 let types = frame.types();
                 match &types[id] {
-                    ComponentDefinedType::Primitive(p) => primitive(*p),
+                    ComponentDefinedType::Primitive(p) => primitive(*p)?,
                     ComponentDefinedType::Record(r) => {
                         let mut fields = Vec::new();
                         for (name, t) in r.fields.iter() {
@@ -982,8 +1058,19 @@ impl<'a, 'data> Inliner<'a, 'data> {
                         }
                         InterfaceType::Variant(cases.into())
                     }
-                    ComponentDefinedType::List(t) => {
-                        InterfaceType::List(self.convert_val(frame, *t)?)
+                    ComponentDefinedType::List { element, .. } => {
+                        InterfaceType::List(self.convert_val(frame, *element)?)
+                    }
+                    ComponentDefinedType::Map { .. } => {
+                        bail!("unsupported proposal: map types")
+                    }
+                    ComponentDefinedType::FixedLengthList { .. } => {
+                        bail!("unsupported proposal: fixed-length lists")
+                    }
+                    ComponentDefinedType::Future { .. } | ComponentDefinedType::Stream { .. } => {
+                        bail!(
+                            "unsupported proposal: component-model async (future and stream types)"
+                        )
                     }
                     ComponentDefinedType::Tuple(t) => {
                         let mut ts = Vec::new();
@@ -1001,10 +1088,10 @@ impl<'a, 'data> Inliner<'a, 'data> {
                     ComponentDefinedType::Enum(labels) => {
                         InterfaceType::Enum(labels.iter().map(|l| l.to_string()).collect())
                     }
-                    ComponentDefinedType::Option(t) => {
-                        InterfaceType::Option(self.convert_val(frame, *t)?)
+                    ComponentDefinedType::Option { ty, .. } => {
+                        InterfaceType::Option(self.convert_val(frame, *ty)?)
                     }
-                    ComponentDefinedType::Result { ok, err } => InterfaceType::Result {
+                    ComponentDefinedType::Result { ok, err, .. } => InterfaceType::Result {
                         ok: match ok {
                             Some(t) => Some(self.convert_val(frame, *t)?),
                             None => None,
@@ -1027,8 +1114,8 @@ impl<'a, 'data> Inliner<'a, 'data> {
     }
 }
 
-fn primitive(p: PrimitiveValType) -> InterfaceType {
-    match p {
+fn primitive(p: PrimitiveValType) -> Result<InterfaceType> {
+    Ok(match p {
         PrimitiveValType::Bool => InterfaceType::Bool,
         PrimitiveValType::S8 => InterfaceType::S8,
         PrimitiveValType::U8 => InterfaceType::U8,
@@ -1042,7 +1129,8 @@ fn primitive(p: PrimitiveValType) -> InterfaceType {
         PrimitiveValType::F64 => InterfaceType::F64,
         PrimitiveValType::Char => InterfaceType::Char,
         PrimitiveValType::String => InterfaceType::String,
-    }
+        PrimitiveValType::ErrorContext => bail!("unsupported proposal: error-context"),
+    })
 }
 
 fn child_path(path: &ImportPath, name: &str) -> ImportPath {
@@ -1054,7 +1142,7 @@ fn child_path(path: &ImportPath, name: &str) -> ImportPath {
 /// The type of a core module import, in fact's core types.
 fn module_import_type(
     types: TypesRef<'_>,
-    ty: wasmparser::types::ComponentCoreModuleTypeId,
+    ty: wasmparser::component_types::ComponentCoreModuleTypeId,
 ) -> Result<ImportType> {
     let m = &types[ty];
     let mut imports = Vec::new();
@@ -1081,6 +1169,7 @@ fn entity_type(types: TypesRef<'_>, t: &wasmparser::types::EntityType) -> Result
         E::Memory(m) => EntityType::Memory(MemoryType::from_wasmparser(m)?),
         E::Global(g) => EntityType::Global(GlobalType::from_wasmparser(g)?),
         E::Tag(_) => bail!("unsupported proposal: exception tags"),
+        E::FuncExact(_) => bail!("unsupported proposal: custom descriptors (exact function types)"),
     })
 }
 

@@ -4,14 +4,26 @@
 //! ([`super::inline`]) evaluates these definitions into the flattened plan.
 
 use crate::translate::core_features;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use wasmparser::types::Types;
 use wasmparser::{
     CanonicalFunction, ComponentAlias, ComponentExport, ComponentImport, ComponentInstance,
     Encoding, Instance, Parser, Payload, ValidPayload, Validator, WasmFeatures,
 };
 
-/// The features fact validates components with.
+/// The features fact validates components with: fact's core proposals (for the modules
+/// inside) and the component model without any of its gated extensions.
+///
+/// wasmparser enables some extensions by default (async with its streams and futures,
+/// `map`, `implements` names; compact imports for core modules); fact implements none of
+/// them, nor `error-context`, fixed-length lists, nested names, values or the others, so
+/// they stay off. Only the validator sees every use of an extension, including a type
+/// definition no function uses or an option on a name, so a component using one fails
+/// validation here, and [`translate_component`] reports it as `unsupported proposal: …`
+/// once the component passes validation with every feature enabled. A component that is
+/// invalid per the current specification fails that second validation too, and keeps its
+/// validation error. (The translation still rejects each extension's constructs by itself,
+/// should one get past validation.)
 pub fn component_features() -> WasmFeatures {
     core_features() | WasmFeatures::COMPONENT_MODEL
 }
@@ -57,8 +69,10 @@ pub struct ComponentTranslation<'data> {
     pub root: usize,
 }
 
-/// Adds a hint to validation errors caused by component model features newer than the
-/// binary format fact reads.
+/// Explains a validation failure: if the component is valid once every feature is
+/// enabled, it uses an extension fact does not support, and the error says so. A binary
+/// that cannot be decoded at all gets a hint that its encoding may be newer (or older)
+/// than the binary format fact reads.
 fn explain(wasm: &[u8], err: anyhow::Error) -> anyhow::Error {
     let msg = format!("{err:#}");
     let mut all = Validator::new_with_features(WasmFeatures::all());
@@ -78,9 +92,8 @@ fn explain(wasm: &[u8], err: anyhow::Error) -> anyhow::Error {
         .any(|w| msg.contains(w))
     {
         return err.context(
-            "unsupported component model feature: this binary uses an encoding fact does not \
-             read (async, streams, futures, error-context and other post-MVP features are not \
-             supported)",
+            "unsupported component model feature: this binary uses an encoding fact's decoder \
+             does not know (one newer than it, or one removed from the binary format)",
         );
     }
     err
@@ -101,7 +114,11 @@ fn translate(wasm: &[u8]) -> Result<ComponentTranslation<'_>> {
     // on its own later.
     let mut in_module = false;
 
-    for payload in Parser::new(0).parse_all(wasm) {
+    // The parser decodes with the validator's features: some extensions (such as options on
+    // import and export names) are checked while decoding, not by the validator.
+    let mut parser = Parser::new(0);
+    parser.set_features(component_features());
+    for payload in parser.parse_all(wasm) {
         let payload = payload?;
         let valid = validator.payload(&payload)?;
         if let ValidPayload::Func(func, body) = valid {
@@ -127,9 +144,19 @@ fn translate(wasm: &[u8]) -> Result<ComponentTranslation<'_>> {
             Payload::ModuleSection {
                 unchecked_range, ..
             } => {
+                // The parser checks the module's bytes only as it reads them, after this
+                // payload: a truncated binary ends before the range does.
+                let range =
+                    usize::try_from(unchecked_range.start)?..usize::try_from(unchecked_range.end)?;
+                let module = wasm.get(range.clone()).with_context(|| {
+                    format!(
+                        "unexpected end-of-file in the core module at offset {:#x}",
+                        range.start
+                    )
+                })?;
                 modules.push(StaticModule {
-                    wasm: &wasm[unchecked_range.clone()],
-                    offset: unchecked_range.start,
+                    wasm: module,
+                    offset: range.start,
                 });
                 items.unwrap().push(Item::Module(modules.len() - 1));
                 in_module = true;

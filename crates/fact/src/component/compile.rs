@@ -29,14 +29,14 @@ pub(crate) fn compile_component(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>
             .clone()
             .unwrap_or_else(|| format!("module{i}"));
         let compiled = compiler
-            .compile_module(translation, module_wasm)
+            .compile_module(translation, module_wasm, &format!("module{i}"))
             .with_context(|| format!("compiling core module {i} ({name})"))?;
         builder.add_module(compiled, &name)?;
     }
     for (i, m) in adapter_modules.iter().enumerate() {
         let translation = translate_module(&m.wasm)
             .with_context(|| format!("internal error: adapter module {i} is invalid"))?;
-        let compiled = compiler.compile_module(translation, &m.wasm)?;
+        let compiled = compiler.compile_module(translation, &m.wasm, &format!("adapters{i}"))?;
         builder.add_module(compiled, &format!("adapters{i}"))?;
     }
 

@@ -187,7 +187,7 @@ impl ModuleBuilder {
         let mut module = Module::new();
         let mut types = TypeSection::new();
         for (p, r) in &self.types {
-            types.function(p.iter().copied(), r.iter().copied());
+            types.ty().function(p.iter().copied(), r.iter().copied());
         }
         module.section(&types);
         let mut imports = ImportSection::new();

@@ -107,7 +107,8 @@ fn memarg(mem: u32, offset: u32, align_log2: u32) -> MemArg {
     MemArg {
         offset: offset.into(),
         align: align_log2,
-        memory_index: mem,
+        target: wasm_encoder::MemArgTarget::Memory(mem),
+        ordering: None,
     }
 }
 
@@ -686,8 +687,8 @@ impl<'a> Compiler<'a> {
                     f.ins(match t {
                         V::I32 => I::I32Const(0),
                         V::I64 => I::I64Const(0),
-                        V::F32 => I::F32Const(0.0),
-                        _ => I::F64Const(0.0),
+                        V::F32 => I::F32Const(0.0f32.into()),
+                        _ => I::F64Const(0.0f64.into()),
                     });
                     f.ins(I::LocalSet(*l));
                 }

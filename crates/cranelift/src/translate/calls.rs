@@ -1,0 +1,141 @@
+//! `call` and `call_indirect`.
+//!
+//! Every wasm function takes `(callee vmctx, caller vmctx, params…)`. A call to a function
+//! defined in the same module is a direct, colocated call (the object builder writes its
+//! displacement, so loaded code has no relocations); a call to an imported function goes
+//! through the `VMFuncRef` the instance copied into its vmctx; `call_indirect` loads the
+//! `VMFuncRef` from the table, checks it, and calls through it. The calling convention of
+//! each callee comes from [`crate::call_conv_for`].
+
+use super::env::{readonly, trusted};
+use super::Translator;
+use crate::{call_conv_for, trap_code, wasm_signature, ESCAPING_CALL_CONV, TRAP_PENDING};
+use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder};
+use cranelift_codegen::isa::CallConv;
+use fact_environ::builtins::Builtin;
+use fact_environ::vmoffsets::{func_ref, vmctx};
+use fact_environ::Trap;
+
+impl Translator<'_, '_> {
+    /// The signature of module type `ty` with convention `cc`, imported once per function.
+    fn signature(&mut self, ty: u32, cc: CallConv) -> ir::SigRef {
+        if let Some(sig) = self.signatures.get(&(ty, cc)) {
+            return *sig;
+        }
+        let sig = wasm_signature(self.env.isa(), &self.module().types[ty as usize], cc);
+        let sig = self.b.import_signature(sig);
+        self.signatures.insert((ty, cc), sig);
+        sig
+    }
+
+    /// The reference through which this function calls defined function `callee`.
+    fn direct_callee(&mut self, callee: u32) -> ir::FuncRef {
+        if let Some(func) = self.direct_callees.get(&callee) {
+            return *func;
+        }
+        let decl = self.module().functions[callee as usize];
+        let signature = self.signature(decl.ty, call_conv_for(&decl));
+        let name = self
+            .b
+            .func
+            .declare_imported_user_function(ir::UserExternalName::new(0, callee));
+        let func = self.b.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::User(name),
+            signature,
+            // In the same `.text`: the object builder writes the displacement.
+            colocated: true,
+            patchable: false,
+        });
+        self.direct_callees.insert(callee, func);
+        func
+    }
+
+    pub(crate) fn call(&mut self, callee: u32) {
+        let module = self.module();
+        let decl = module.functions[callee as usize];
+        let ty = &module.types[decl.ty as usize];
+        let mut args = Vec::with_capacity(ty.params.len() + 2);
+        args.extend([self.vmctx, self.vmctx]);
+        args.extend(self.pop_n_canonical(ty.params.len()));
+
+        let call = if module.is_imported_func(callee) {
+            // Through the `VMFuncRef` copied into our vmctx.
+            let slot = self.env.offsets().func_ref(
+                decl.func_ref
+                    .expect("imported functions have a VMFuncRef slot"),
+            );
+            let code = self
+                .env
+                .vmctx_ptr(&mut self.b, self.vmctx, slot + func_ref::WASM_CALL);
+            args[0] = self
+                .env
+                .vmctx_ptr(&mut self.b, self.vmctx, slot + func_ref::VMCTX);
+            let sig = self.signature(decl.ty, call_conv_for(&decl));
+            self.b.ins().call_indirect(sig, code, &args)
+        } else {
+            let func = self.direct_callee(callee);
+            self.b.ins().call(func, &args)
+        };
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+
+    pub(crate) fn call_indirect(&mut self, type_index: u32, table: u32) {
+        let module = self.module();
+        let ty = &module.types[type_index as usize];
+        let index = self.pop();
+        let args = self.pop_n_canonical(ty.params.len());
+
+        let addr = self.table_element_addr(table, index, Trap::UndefinedElement);
+        let ptr = self.env.pointer_type();
+        let funcref = self.b.ins().load(ptr, trusted(), addr, 0);
+
+        // A null entry traps with a message naming the index, recorded by a builtin on a
+        // cold path.
+        let null_block = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(funcref, cont, &[], null_block, &[]);
+        self.b.switch_to_block(null_block);
+        self.b.seal_block(null_block);
+        self.b.set_cold_block(null_block);
+        self.env.call_builtin(
+            &mut self.b,
+            self.vmctx,
+            Builtin::uninitialized_element,
+            &[index],
+        );
+        self.b.ins().trap(TRAP_PENDING);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+
+        // The engine-wide signature ids must match.
+        let actual = self
+            .b
+            .ins()
+            .load(types::I32, trusted(), funcref, func_ref::TYPE_ID as i32);
+        let type_ids = self.env.vmctx_ptr(&mut self.b, self.vmctx, vmctx::TYPE_IDS);
+        let expected = self
+            .b
+            .ins()
+            .load(types::I32, readonly(), type_ids, (type_index * 4) as i32);
+        let mismatch = self.b.ins().icmp(IntCC::NotEqual, actual, expected);
+        self.b.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
+
+        let code = self
+            .b
+            .ins()
+            .load(ptr, trusted(), funcref, func_ref::WASM_CALL as i32);
+        let callee_vmctx = self
+            .b
+            .ins()
+            .load(ptr, trusted(), funcref, func_ref::VMCTX as i32);
+        let mut call_args = Vec::with_capacity(args.len() + 2);
+        call_args.extend([callee_vmctx, self.vmctx]);
+        call_args.extend(args);
+        // Whatever sits in a table escapes its module, so it has the escaping convention.
+        let sig = self.signature(type_index, ESCAPING_CALL_CONV);
+        let call = self.b.ins().call_indirect(sig, code, &call_args);
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+}

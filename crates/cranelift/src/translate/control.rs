@@ -1,0 +1,330 @@
+//! Structured control flow: `block`, `loop`, `if`/`else`, `end`, the branches, `return`
+//! and `unreachable`.
+//!
+//! Each open construct is a [`Frame`] on the translator's control stack. A frame knows the
+//! Cranelift block that its `end` continues in (`next`, whose parameters are the frame's
+//! results) and, for a loop, the header block that branches to it go to (whose parameters
+//! are the loop's parameters). Values of a frame's parameters flow into `block` and `if`
+//! bodies directly — the definitions dominate the body — so only loop headers and `next`
+//! blocks have block parameters.
+
+use super::Translator;
+use crate::{trap_code, val_type};
+use anyhow::Result;
+use cranelift_codegen::ir::{self, InstBuilder, JumpTableData};
+use fact_environ::{Trap, ValType};
+use wasmparser::{BlockType, BrTable};
+
+/// What kind of construct a frame is.
+pub(crate) enum FrameKind {
+    /// The function body: its `end` returns.
+    Function,
+    Block,
+    Loop {
+        /// The block that branches to the loop go to.
+        header: ir::Block,
+    },
+    If {
+        /// The block the `else` arm starts in; `None` once `else` has been seen.
+        else_block: Option<ir::Block>,
+        /// The values of the `if`'s parameters, which the `else` arm starts with.
+        params: Vec<ir::Value>,
+    },
+}
+
+/// One open `block`, `loop` or `if` (or the function body).
+pub(crate) struct Frame {
+    pub(crate) kind: FrameKind,
+    /// Where control continues after `end`; its parameters are the frame's results.
+    next: ir::Block,
+    num_params: usize,
+    num_results: usize,
+    /// The height of the operand stack below the frame's parameters.
+    height: usize,
+    /// Whether control reaches `next` (a branch to it, or falling off the end).
+    next_reached: bool,
+    /// False for a frame opened in unreachable code: it has no Cranelift blocks at all.
+    live: bool,
+}
+
+impl Frame {
+    /// The frame of a function body whose results are `exit`'s parameters.
+    pub(crate) fn function(exit: ir::Block, num_results: usize) -> Frame {
+        Frame {
+            kind: FrameKind::Function,
+            next: exit,
+            num_params: 0,
+            num_results,
+            height: 0,
+            next_reached: false,
+            live: true,
+        }
+    }
+
+    /// A frame opened in unreachable code, with the operand stack `height` high.
+    fn dead(kind: FrameKind, height: usize) -> Frame {
+        Frame {
+            kind,
+            next: ir::Block::from_u32(0),
+            num_params: 0,
+            num_results: 0,
+            height,
+            next_reached: false,
+            live: false,
+        }
+    }
+
+    /// The number of values a branch to this frame carries.
+    fn branch_arity(&self) -> usize {
+        match self.kind {
+            FrameKind::Loop { .. } => self.num_params,
+            _ => self.num_results,
+        }
+    }
+}
+
+impl Translator<'_, '_> {
+    /// The parameter and result types of a block type.
+    fn block_signature(&self, ty: BlockType) -> Result<(Vec<ValType>, Vec<ValType>)> {
+        Ok(match ty {
+            BlockType::Empty => (Vec::new(), Vec::new()),
+            BlockType::Type(t) => (Vec::new(), vec![ValType::from_wasmparser(t)?]),
+            BlockType::FuncType(index) => {
+                let ty = &self.module().types[index as usize];
+                (ty.params.to_vec(), ty.results.to_vec())
+            }
+        })
+    }
+
+    /// A new block with parameters of the given wasm types.
+    fn block_with_params(&mut self, tys: &[ValType]) -> ir::Block {
+        let block = self.b.create_block();
+        for ty in tys {
+            self.b.append_block_param(block, val_type(*ty));
+        }
+        block
+    }
+
+    pub(crate) fn block(&mut self, ty: BlockType) -> Result<()> {
+        let (params, results) = self.block_signature(ty)?;
+        let next = self.block_with_params(&results);
+        self.control.push(Frame {
+            kind: FrameKind::Block,
+            next,
+            num_params: params.len(),
+            num_results: results.len(),
+            height: self.stack.len() - params.len(),
+            next_reached: false,
+            live: true,
+        });
+        Ok(())
+    }
+
+    pub(crate) fn loop_(&mut self, ty: BlockType) -> Result<()> {
+        let (params, results) = self.block_signature(ty)?;
+        let header = self.block_with_params(&params);
+        let next = self.block_with_params(&results);
+        let args = self.pop_n_canonical(params.len());
+        jump(&mut self.b, header, &args);
+        self.b.switch_to_block(header);
+        // The header is sealed at the loop's `end`, once every back edge is known.
+        let header_params = self.b.block_params(header).to_vec();
+        self.stack.extend(header_params);
+        self.control.push(Frame {
+            kind: FrameKind::Loop { header },
+            next,
+            num_params: params.len(),
+            num_results: results.len(),
+            height: self.stack.len() - params.len(),
+            next_reached: false,
+            live: true,
+        });
+        self.env.loop_header(&mut self.b, self.vmctx);
+        Ok(())
+    }
+
+    pub(crate) fn if_(&mut self, ty: BlockType) -> Result<()> {
+        let (params, results) = self.block_signature(ty)?;
+        let cond = self.pop();
+        let then_block = self.b.create_block();
+        let else_block = self.b.create_block();
+        let next = self.block_with_params(&results);
+        self.b.ins().brif(cond, then_block, &[], else_block, &[]);
+        self.b.seal_block(then_block);
+        self.b.seal_block(else_block);
+        self.b.switch_to_block(then_block);
+        let height = self.stack.len() - params.len();
+        self.control.push(Frame {
+            kind: FrameKind::If {
+                else_block: Some(else_block),
+                params: self.stack[height..].to_vec(),
+            },
+            next,
+            num_params: params.len(),
+            num_results: results.len(),
+            height,
+            next_reached: false,
+            live: true,
+        });
+        Ok(())
+    }
+
+    pub(crate) fn else_(&mut self) {
+        // The `then` arm falls through to `next` if it is reachable.
+        if self.reachable {
+            let frame = self.control.last().unwrap();
+            let (next, n) = (frame.next, frame.num_results);
+            let args = self.pop_n_canonical(n);
+            jump(&mut self.b, next, &args);
+            self.control.last_mut().unwrap().next_reached = true;
+        }
+        let frame = self.control.last_mut().unwrap();
+        self.stack.truncate(frame.height);
+        if let FrameKind::If { else_block, params } = &mut frame.kind {
+            let block = else_block.take();
+            self.stack.extend_from_slice(params);
+            if let (true, Some(block)) = (frame.live, block) {
+                self.b.switch_to_block(block);
+                self.reachable = true;
+            }
+        }
+    }
+
+    pub(crate) fn end(&mut self) {
+        let mut frame = self.control.pop().unwrap();
+        if self.reachable {
+            let args = self.pop_n_canonical(frame.num_results);
+            jump(&mut self.b, frame.next, &args);
+            frame.next_reached = true;
+        }
+        self.stack.truncate(frame.height);
+        match frame.kind {
+            // An `if` without `else`: the missing arm passes the parameters through.
+            FrameKind::If {
+                else_block: Some(else_block),
+                ref params,
+            } if frame.live => {
+                self.b.switch_to_block(else_block);
+                let args: Vec<ir::Value> = params.iter().map(|v| self.canonical(*v)).collect();
+                jump(&mut self.b, frame.next, &args);
+                frame.next_reached = true;
+            }
+            FrameKind::Loop { header } => self.b.seal_block(header),
+            _ => {}
+        }
+        if !frame.live {
+            return;
+        }
+        self.reachable = frame.next_reached;
+        if frame.next_reached {
+            self.b.switch_to_block(frame.next);
+            self.b.seal_block(frame.next);
+            let results = self.b.block_params(frame.next).to_vec();
+            self.stack.extend(results);
+        }
+        if let FrameKind::Function = frame.kind {
+            if self.reachable {
+                let results = std::mem::take(&mut self.stack);
+                self.b.ins().return_(&results);
+            }
+            self.reachable = false;
+        }
+    }
+
+    /// The block a branch to relative depth `depth` goes to, with its arity; marks the
+    /// frame's `next` as reached.
+    fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
+        let index = self.control.len() - 1 - depth as usize;
+        let frame = &mut self.control[index];
+        let arity = frame.branch_arity();
+        match frame.kind {
+            FrameKind::Loop { header } => (header, arity),
+            _ => {
+                frame.next_reached = true;
+                (frame.next, arity)
+            }
+        }
+    }
+
+    pub(crate) fn br(&mut self, depth: u32) {
+        let (target, arity) = self.branch_target(depth);
+        let args = self.pop_n_canonical(arity);
+        jump(&mut self.b, target, &args);
+        self.reachable = false;
+    }
+
+    pub(crate) fn br_if(&mut self, depth: u32) {
+        let cond = self.pop();
+        let (target, arity) = self.branch_target(depth);
+        let args = block_args(&self.peek_n_canonical(arity));
+        let fallthrough = self.b.create_block();
+        self.b.ins().brif(cond, target, &args, fallthrough, &[]);
+        self.b.seal_block(fallthrough);
+        self.b.switch_to_block(fallthrough);
+    }
+
+    pub(crate) fn br_table(&mut self, table: &BrTable<'_>) -> Result<()> {
+        let index = self.pop();
+        let (default, arity) = self.branch_target(table.default());
+        let args = block_args(&self.pop_n_canonical(arity));
+        let mut targets = Vec::with_capacity(table.len() as usize);
+        for depth in table.targets() {
+            let (block, _) = self.branch_target(depth?);
+            targets.push(self.b.func.dfg.block_call(block, &args));
+        }
+        let default = self.b.func.dfg.block_call(default, &args);
+        let jt = self
+            .b
+            .create_jump_table(JumpTableData::new(default, &targets));
+        self.b.ins().br_table(index, jt);
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(crate) fn return_(&mut self) {
+        let n = self.control[0].num_results;
+        let results = self.pop_n_canonical(n);
+        self.b.ins().return_(&results);
+        self.reachable = false;
+    }
+
+    pub(crate) fn unreachable(&mut self) {
+        self.b.ins().trap(trap_code(Trap::UnreachableCodeReached));
+        self.reachable = false;
+    }
+
+    /// An operator in unreachable code: only the structure matters.
+    pub(crate) fn translate_unreachable_operator(
+        &mut self,
+        op: &wasmparser::Operator<'_>,
+    ) -> Result<()> {
+        use wasmparser::Operator as O;
+        let height = self.stack.len();
+        match op {
+            O::Block { .. } | O::Loop { .. } => {
+                self.control.push(Frame::dead(FrameKind::Block, height))
+            }
+            O::If { .. } => self.control.push(Frame::dead(
+                FrameKind::If {
+                    else_block: None,
+                    params: Vec::new(),
+                },
+                height,
+            )),
+            O::Else => self.else_(),
+            O::End => self.end(),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Block arguments for plain values.
+fn block_args(values: &[ir::Value]) -> Vec<ir::BlockArg> {
+    values.iter().map(|v| ir::BlockArg::Value(*v)).collect()
+}
+
+/// Jumps to `block` with `args`.
+fn jump(b: &mut cranelift_frontend::FunctionBuilder<'_>, block: ir::Block, args: &[ir::Value]) {
+    b.ins().jump(block, &block_args(args));
+}

@@ -1,0 +1,282 @@
+//! Loads, stores (scalar and `v128`) and the `memory.*` instructions.
+
+use super::{little_endian, Translator};
+use anyhow::{bail, Result};
+use cranelift_codegen::ir::{self, types, InstBuilder};
+use fact_environ::builtins::Builtin;
+use fact_environ::WASM_PAGE_SIZE;
+use wasmparser::{MemArg, MemArgTarget, Operator};
+
+/// How a load widens what it reads.
+#[derive(Copy, Clone)]
+enum Widen {
+    /// Reads a whole value of the result type.
+    None,
+    Signed8,
+    Unsigned8,
+    Signed16,
+    Unsigned16,
+    Signed32,
+    Unsigned32,
+}
+
+impl Widen {
+    fn bytes(self, ty: ir::Type) -> u32 {
+        match self {
+            Widen::None => ty.bytes(),
+            Widen::Signed8 | Widen::Unsigned8 => 1,
+            Widen::Signed16 | Widen::Unsigned16 => 2,
+            Widen::Signed32 | Widen::Unsigned32 => 4,
+        }
+    }
+}
+
+/// A `v128` load that reads less than 16 bytes.
+#[derive(Copy, Clone)]
+enum VectorLoad {
+    /// Eight, four or two narrow lanes, each widened (`v128.load8x8_s` …).
+    Extend(ir::Opcode),
+    /// One scalar copied into every lane.
+    Splat(ir::Type),
+    /// One scalar into lane 0, the rest zero.
+    Zero(ir::Type),
+}
+
+impl Translator<'_, '_> {
+    /// Translates memory instructions; false if `op` is not one.
+    pub(crate) fn translate_memory(&mut self, op: &Operator<'_>) -> Result<bool> {
+        use Operator as O;
+        use Widen as W;
+        match *op {
+            O::I32Load { memarg } => self.load(&memarg, types::I32, W::None)?,
+            O::I64Load { memarg } => self.load(&memarg, types::I64, W::None)?,
+            O::F32Load { memarg } => self.load(&memarg, types::F32, W::None)?,
+            O::F64Load { memarg } => self.load(&memarg, types::F64, W::None)?,
+            O::V128Load { memarg } => self.load(&memarg, types::I8X16, W::None)?,
+            O::I32Load8S { memarg } => self.load(&memarg, types::I32, W::Signed8)?,
+            O::I32Load8U { memarg } => self.load(&memarg, types::I32, W::Unsigned8)?,
+            O::I32Load16S { memarg } => self.load(&memarg, types::I32, W::Signed16)?,
+            O::I32Load16U { memarg } => self.load(&memarg, types::I32, W::Unsigned16)?,
+            O::I64Load8S { memarg } => self.load(&memarg, types::I64, W::Signed8)?,
+            O::I64Load8U { memarg } => self.load(&memarg, types::I64, W::Unsigned8)?,
+            O::I64Load16S { memarg } => self.load(&memarg, types::I64, W::Signed16)?,
+            O::I64Load16U { memarg } => self.load(&memarg, types::I64, W::Unsigned16)?,
+            O::I64Load32S { memarg } => self.load(&memarg, types::I64, W::Signed32)?,
+            O::I64Load32U { memarg } => self.load(&memarg, types::I64, W::Unsigned32)?,
+
+            O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg }
+            | O::V128Store { memarg } => self.store(&memarg, None)?,
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                self.store(&memarg, Some(types::I8))?
+            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                self.store(&memarg, Some(types::I16))?
+            }
+            O::I64Store32 { memarg } => self.store(&memarg, Some(types::I32))?,
+
+            O::V128Load8x8S { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Sload8x8))?
+            }
+            O::V128Load8x8U { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Uload8x8))?
+            }
+            O::V128Load16x4S { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Sload16x4))?
+            }
+            O::V128Load16x4U { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Uload16x4))?
+            }
+            O::V128Load32x2S { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Sload32x2))?
+            }
+            O::V128Load32x2U { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Uload32x2))?
+            }
+            O::V128Load8Splat { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Splat(types::I8))?
+            }
+            O::V128Load16Splat { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Splat(types::I16))?
+            }
+            O::V128Load32Splat { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Splat(types::I32))?
+            }
+            O::V128Load64Splat { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Splat(types::I64))?
+            }
+            O::V128Load32Zero { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Zero(types::I32))?
+            }
+            O::V128Load64Zero { memarg } => {
+                self.vector_load(&memarg, VectorLoad::Zero(types::I64))?
+            }
+            O::V128Load8Lane { memarg, lane } => self.load_lane(&memarg, types::I8, lane)?,
+            O::V128Load16Lane { memarg, lane } => self.load_lane(&memarg, types::I16, lane)?,
+            O::V128Load32Lane { memarg, lane } => self.load_lane(&memarg, types::I32, lane)?,
+            O::V128Load64Lane { memarg, lane } => self.load_lane(&memarg, types::I64, lane)?,
+            O::V128Store8Lane { memarg, lane } => self.store_lane(&memarg, types::I8, lane)?,
+            O::V128Store16Lane { memarg, lane } => self.store_lane(&memarg, types::I16, lane)?,
+            O::V128Store32Lane { memarg, lane } => self.store_lane(&memarg, types::I32, lane)?,
+            O::V128Store64Lane { memarg, lane } => self.store_lane(&memarg, types::I64, lane)?,
+
+            O::MemorySize { mem } => {
+                let length = self.memory_length(mem);
+                let pages = self
+                    .b
+                    .ins()
+                    .ushr_imm_u(length, i64::from(WASM_PAGE_SIZE.trailing_zeros()));
+                let pages = self.b.ins().ireduce(types::I32, pages);
+                self.push(pages);
+            }
+            O::MemoryGrow { mem } => {
+                let delta = self.pop();
+                let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+                let old = self
+                    .env
+                    .call_builtin(&mut self.b, self.vmctx, Builtin::memory_grow, &[mem, delta])
+                    .expect("memory.grow returns a size");
+                self.push(old);
+            }
+            O::MemoryCopy { dst_mem, src_mem } => {
+                let (dst, src, len) = self.pop3();
+                let dst_mem = self.b.ins().iconst(types::I32, i64::from(dst_mem));
+                let src_mem = self.b.ins().iconst(types::I32, i64::from(src_mem));
+                self.env.call_fallible_builtin(
+                    &mut self.b,
+                    self.vmctx,
+                    Builtin::memory_copy,
+                    &[dst_mem, dst, src_mem, src, len],
+                );
+            }
+            O::MemoryFill { mem } => {
+                let (dst, val, len) = self.pop3();
+                let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+                self.env.call_fallible_builtin(
+                    &mut self.b,
+                    self.vmctx,
+                    Builtin::memory_fill,
+                    &[mem, dst, val, len],
+                );
+            }
+            O::MemoryInit { data_index, mem } => {
+                let (dst, src, len) = self.pop3();
+                let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+                let seg = self.b.ins().iconst(types::I32, i64::from(data_index));
+                self.env.call_fallible_builtin(
+                    &mut self.b,
+                    self.vmctx,
+                    Builtin::memory_init,
+                    &[mem, seg, dst, src, len],
+                );
+            }
+            O::DataDrop { data_index } => {
+                let seg = self.b.ins().iconst(types::I32, i64::from(data_index));
+                self.env
+                    .call_builtin(&mut self.b, self.vmctx, Builtin::data_drop, &[seg]);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The address of the access `memarg` describes, for `size` bytes at the popped index.
+    fn access(&mut self, memarg: &MemArg, size: u32) -> Result<(ir::Value, i32)> {
+        let MemArgTarget::Memory(memory) = memarg.target else {
+            bail!("unsupported proposal: GC (memory instructions on arrays)");
+        };
+        let index = self.pop();
+        let heap = self.heap(memory);
+        Ok(self.heap_address(&heap, index, memarg.offset, size))
+    }
+
+    fn load(&mut self, memarg: &MemArg, ty: ir::Type, widen: Widen) -> Result<()> {
+        let (addr, offset) = self.access(memarg, widen.bytes(ty))?;
+        let flags = little_endian();
+        let ins = self.b.ins();
+        let v = match widen {
+            Widen::None => ins.load(ty, flags, addr, offset),
+            Widen::Signed8 => ins.sload8(ty, flags, addr, offset),
+            Widen::Unsigned8 => ins.uload8(ty, flags, addr, offset),
+            Widen::Signed16 => ins.sload16(ty, flags, addr, offset),
+            Widen::Unsigned16 => ins.uload16(ty, flags, addr, offset),
+            Widen::Signed32 => ins.sload32(flags, addr, offset),
+            Widen::Unsigned32 => ins.uload32(flags, addr, offset),
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    /// Stores the popped value, or its low `narrow` bits.
+    fn store(&mut self, memarg: &MemArg, narrow: Option<ir::Type>) -> Result<()> {
+        let value = self.pop();
+        let size = narrow
+            .unwrap_or_else(|| self.b.func.dfg.value_type(value))
+            .bytes();
+        let (addr, offset) = self.access(memarg, size)?;
+        let flags = little_endian();
+        let ins = self.b.ins();
+        match narrow.map(|t| t.bits()) {
+            None => ins.store(flags, value, addr, offset),
+            Some(8) => ins.istore8(flags, value, addr, offset),
+            Some(16) => ins.istore16(flags, value, addr, offset),
+            Some(_) => ins.istore32(flags, value, addr, offset),
+        };
+        Ok(())
+    }
+
+    fn vector_load(&mut self, memarg: &MemArg, kind: VectorLoad) -> Result<()> {
+        let flags = little_endian();
+        let v = match kind {
+            VectorLoad::Extend(opcode) => {
+                let (addr, offset) = self.access(memarg, 8)?;
+                let ins = self.b.ins();
+                match opcode {
+                    ir::Opcode::Sload8x8 => ins.sload8x8(flags, addr, offset),
+                    ir::Opcode::Uload8x8 => ins.uload8x8(flags, addr, offset),
+                    ir::Opcode::Sload16x4 => ins.sload16x4(flags, addr, offset),
+                    ir::Opcode::Uload16x4 => ins.uload16x4(flags, addr, offset),
+                    ir::Opcode::Sload32x2 => ins.sload32x2(flags, addr, offset),
+                    _ => ins.uload32x2(flags, addr, offset),
+                }
+            }
+            VectorLoad::Splat(lane) => {
+                let (addr, offset) = self.access(memarg, lane.bytes())?;
+                let x = self.b.ins().load(lane, flags, addr, offset);
+                let vector = lane.by(128 / lane.bits()).unwrap();
+                self.b.ins().splat(vector, x)
+            }
+            VectorLoad::Zero(lane) => {
+                let (addr, offset) = self.access(memarg, lane.bytes())?;
+                let x = self.b.ins().load(lane, flags, addr, offset);
+                let vector = lane.by(128 / lane.bits()).unwrap();
+                self.b.ins().scalar_to_vector(vector, x)
+            }
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    fn load_lane(&mut self, memarg: &MemArg, lane_ty: ir::Type, lane: u8) -> Result<()> {
+        let vector = self.pop();
+        let (addr, offset) = self.access(memarg, lane_ty.bytes())?;
+        let x = self.b.ins().load(lane_ty, little_endian(), addr, offset);
+        let vector_ty = lane_ty.by(128 / lane_ty.bits()).unwrap();
+        let vector = self.as_vector(vector, vector_ty);
+        let v = self.b.ins().insertlane(vector, x, lane);
+        self.push(v);
+        Ok(())
+    }
+
+    fn store_lane(&mut self, memarg: &MemArg, lane_ty: ir::Type, lane: u8) -> Result<()> {
+        let vector = self.pop();
+        let vector_ty = lane_ty.by(128 / lane_ty.bits()).unwrap();
+        let vector = self.as_vector(vector, vector_ty);
+        let x = self.b.ins().extractlane(vector, lane);
+        let (addr, offset) = self.access(memarg, lane_ty.bytes())?;
+        self.b.ins().store(little_endian(), x, addr, offset);
+        Ok(())
+    }
+}
