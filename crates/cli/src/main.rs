@@ -33,6 +33,10 @@ enum Command {
         /// Where to write the artifact.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Also write the Cranelift IR of every compiled function to DIR, one `.clif`
+        /// file each (`{module}-{index}[-{name}].clif`).
+        #[arg(long, value_name = "DIR")]
+        emit_clif: Option<PathBuf>,
     },
     /// Run .wast scripts (files or directories).
     Wast(wast::WastArgs),
@@ -48,7 +52,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Compile { input, output } => compile(input, output),
+        Command::Compile {
+            input,
+            output,
+            emit_clif,
+        } => compile(input, output, emit_clif),
         Command::Wast(args) => wast::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Adapters(args) => adapters::run(args),
@@ -62,9 +70,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn compile(input: PathBuf, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn compile(
+    input: PathBuf,
+    output: Option<PathBuf>,
+    emit_clif: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     use anyhow::Context;
-    let engine = fact::Engine::default();
+    let mut config = fact::Config::new();
+    if let Some(dir) = emit_clif {
+        config.emit_clif(dir);
+    }
+    let engine = fact::Engine::new(&config)?;
     let bytes =
         std::fs::read(&input).with_context(|| format!("failed to read {}", input.display()))?;
     let wasm = binary(&input, &bytes)?;

@@ -22,6 +22,10 @@ pub struct WastArgs {
     /// Compile with explicit bounds checks instead of guard pages.
     #[arg(long)]
     bounds_checks: bool,
+    /// Check the skip list instead: run every file and directive it names and fail if
+    /// one of them passes now (its entry is no longer needed).
+    #[arg(long, requires = "skip_list")]
+    check_skips: bool,
 }
 
 /// Expands directories into the `.wast` files below them, sorted, each with its name for
@@ -62,6 +66,9 @@ pub fn run(args: WastArgs) -> Result<ExitCode> {
     let mut config = fact_wast::config();
     config.guard_pages(!args.bounds_checks);
     let engine = fact::Engine::new(&config)?;
+    if args.check_skips {
+        return check_skips(&engine, &args.files, &skips);
+    }
     let mut summary = Summary::default();
     let mut skipped_files = Vec::new();
     for (file, name) in collect(&args.files) {
@@ -86,6 +93,24 @@ pub fn run(args: WastArgs) -> Result<ExitCode> {
         println!("{}", summary.summary_line());
     }
     Ok(if summary.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `--check-skips`: prints every skip-list entry that is no longer needed.
+fn check_skips(engine: &fact::Engine, paths: &[PathBuf], skips: &SkipList) -> Result<ExitCode> {
+    let check = skips.check(engine, &collect(paths));
+    for entry in &check.unneeded {
+        println!("{entry}");
+    }
+    println!(
+        "{} skip entries checked, {} no longer needed",
+        check.checked,
+        check.unneeded.len()
+    );
+    Ok(if check.unneeded.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

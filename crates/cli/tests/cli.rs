@@ -47,6 +47,34 @@ fn compile_then_run_the_artifact() {
 }
 
 #[test]
+fn compile_can_show_the_clif_of_every_function() {
+    let dir = temp("clif");
+    let out = temp("fib-clif.cwasm");
+    let o = fact(&[
+        "compile",
+        "examples/fib.wat",
+        "-o",
+        out.to_str().unwrap(),
+        "--emit-clif",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["fib-0-fib.clif"]);
+    let clif = std::fs::read_to_string(dir.join(&files[0])).unwrap();
+    // The recursive call is a direct call, and the signature has the two vmctx parameters.
+    assert!(
+        clif.starts_with("function u0:0(i64 vmctx, i64, i32) -> i32"),
+        "{clif}"
+    );
+    assert!(clif.contains("call fn0("), "{clif}");
+}
+
+#[test]
 fn a_trap_prints_its_backtrace_and_fails() {
     let path = temp("trap.wat");
     std::fs::write(

@@ -19,10 +19,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The stack of every compilation thread. Translation keeps its control stack on the
-/// heap, but Cranelift's passes need stack in proportion to some shapes of the largest
-/// function wasmparser accepts (7.6 MB of body); the space is reserved, not committed.
-const COMPILE_STACK_SIZE: usize = 256 << 20;
+/// The stack of every compilation thread. Translation keeps its control stack on the heap
+/// and Cranelift's passes are iterative (the functions in `tests/translator_limits.rs`, at
+/// wasmparser's limits, compile with 2 MiB); the margin is for shapes nobody has tried,
+/// and costs only address space, since stack pages are committed as they are touched.
+const COMPILE_STACK_SIZE: usize = 64 << 20;
 
 /// The threads functions are compiled on: all cores, or one for sequential compilation.
 fn compile_pool(parallel: bool) -> Result<&'static rayon::ThreadPool> {

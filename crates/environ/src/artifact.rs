@@ -24,8 +24,9 @@ pub const TEXT_ALIGN: u64 = 0x1_0000;
 
 /// The first bytes of the header section.
 pub const MAGIC: [u8; 8] = *b"\0factart";
-/// Bumped whenever the layout of anything in an artifact changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped whenever the layout of anything in an artifact changes. Version 1 was code from
+/// cranelift-wasm 0.112; version 2 is fact's own translator on Cranelift 0.135.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What an artifact holds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,9 +109,16 @@ impl ArtifactHeader {
         }
         let u32_at = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
         let version = u32_at(take(4)?);
-        if version != FORMAT_VERSION {
+        if version < FORMAT_VERSION {
             bail!(
-                "artifact format version {version} is not supported (this build reads version {FORMAT_VERSION}); recompile it"
+                "this artifact was made by an older fact (artifact format {version}; this \
+                 build reads format {FORMAT_VERSION}); recompile it with this fact"
+            );
+        }
+        if version > FORMAT_VERSION {
+            bail!(
+                "this artifact was made by a newer fact (artifact format {version}; this \
+                 build reads format {FORMAT_VERSION}); recompile it with this fact"
             );
         }
         let kind = ArtifactKind::from_elf_flags(u32_at(take(4)?))

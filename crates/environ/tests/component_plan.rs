@@ -415,8 +415,6 @@ fn post_mvp_component_features_are_unsupported_proposals() {
         "(component (type (func async)))",
         "(component (core func (canon backpressure.inc)))",
         "(component (core func (canon error-context.drop)))",
-        r#"(component (import "store" (implements "a:b/c") (instance)))"#,
-        r#"(component (import "f" (external-id "f-1") (func)))"#,
         r#"(component
           (type $f (func (param "x" (map string u32))))
           (import "f" (func (type $f))))"#,
@@ -426,6 +424,32 @@ fn post_mvp_component_features_are_unsupported_proposals() {
         };
         let e = format!("{:#}", translate(&wasm).err().expect(wat));
         assert!(e.starts_with("unsupported proposal: "), "{wat}: {e}");
+    }
+}
+
+#[test]
+fn implements_and_external_id_annotations_are_accepted() {
+    // 🏷️ metadata on names (shipped in a WASI release): the import is still known by its
+    // plain name.
+    for (wat, name) in [
+        (
+            r#"(component (import "store" (implements "a:b/c") (instance)))"#,
+            "store",
+        ),
+        (
+            r#"(component (import "f" (external-id "f-1") (func)))"#,
+            "f",
+        ),
+    ] {
+        let wasm = wat::parse_str(wat).unwrap();
+        let plan = translate(&wasm)
+            .unwrap_or_else(|e| panic!("{wat}: {e:#}"))
+            .plan;
+        assert!(
+            plan.imports.contains_key(name),
+            "{wat}: {:?}",
+            plan.imports.keys()
+        );
     }
 }
 

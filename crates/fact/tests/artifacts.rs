@@ -104,6 +104,39 @@ fn truncated_corrupted_and_foreign_artifacts_are_rejected() {
     assert!(unsafe { Module::deserialize(&engine, &elf) }.is_err());
 }
 
+/// Artifacts made by fact before its own translator (cranelift-wasm 0.112, artifact
+/// format 1), checked in by that compiler: loading them says what to do.
+#[test]
+fn artifacts_of_an_older_fact_ask_to_be_recompiled() {
+    let engine = Engine::default();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let module = std::fs::read(dir.join("fib-cranelift-0.112.cwasm")).unwrap();
+    assert_eq!(
+        Engine::detect_precompiled(&module),
+        Some(Precompiled::Module)
+    );
+    let err = unsafe { Module::deserialize(&engine, &module) }.unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("made by an older fact") && msg.contains("recompile"),
+        "{msg}"
+    );
+    let err = unsafe { Module::deserialize_file(&engine, dir.join("fib-cranelift-0.112.cwasm")) }
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("made by an older fact"),
+        "{err:#}"
+    );
+
+    let component = std::fs::read(dir.join("greeter-cranelift-0.112.cwasm")).unwrap();
+    let err = unsafe { fact::component::Component::deserialize(&engine, &component) }.unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("made by an older fact") && msg.contains("recompile"),
+        "{msg}"
+    );
+}
+
 #[test]
 fn malformed_invalid_and_unsupported_modules_are_errors() {
     let engine = Engine::default();

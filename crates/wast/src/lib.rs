@@ -11,7 +11,7 @@ mod spectest;
 use anyhow::{anyhow, bail, Context as _, Result};
 use fact::{Engine, Instance, Linker, Module, Store, Val};
 pub use report::{Failure, FileReport, Summary};
-pub use skips::SkipList;
+pub use skips::{SkipCheck, SkipList};
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;

@@ -13,7 +13,7 @@
 
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]
 pub struct SkipList {
@@ -74,6 +74,80 @@ impl SkipList {
     /// The skipped lines of the file `name`.
     pub fn lines_for(&self, name: &str) -> HashMap<usize, String> {
         self.lines.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// What [`SkipList::check`] found.
+#[derive(Debug, Default)]
+pub struct SkipCheck {
+    /// How many entries were checked.
+    pub checked: usize,
+    /// The entries no longer needed, each with why (`name: passes now …`).
+    pub unneeded: Vec<String>,
+}
+
+impl SkipList {
+    /// Runs every script the list names, without skipping anything, and reports the
+    /// entries that are no longer needed. `files` are the suite's scripts with their names
+    /// (paths relative to the suite). A file or directory entry is needed while one of its
+    /// scripts has a failure; a directive entry while that directive fails. So an entry
+    /// cannot outlive its reason by being reworded.
+    pub fn check(&self, engine: &fact::Engine, files: &[(PathBuf, String)]) -> SkipCheck {
+        let mut check = SkipCheck::default();
+        // The scripts named, run without skips, with the lines of their failures (`None`:
+        // the script could not be run at all).
+        let mut runs: Vec<(&str, Option<Vec<usize>>)> = Vec::new();
+        for (file, name) in files {
+            if self.file_reason(name).is_none() && !self.lines.contains_key(name) {
+                continue;
+            }
+            let report = crate::run_file(engine, file, &HashMap::new());
+            let lines = match report.error {
+                Some(_) => None,
+                None => Some(report.failures.iter().map(|f| f.line).collect()),
+            };
+            runs.push((name, lines));
+        }
+        let fails = |lines: &Option<Vec<usize>>| lines.as_ref().is_none_or(|l| !l.is_empty());
+
+        let mut entries: Vec<_> = self.files.iter().collect();
+        entries.sort();
+        for (entry, reason) in entries {
+            check.checked += 1;
+            let covered: Vec<_> = runs
+                .iter()
+                .filter(|(name, _)| {
+                    name == entry || (entry.ends_with('/') && name.starts_with(entry.as_str()))
+                })
+                .collect();
+            if covered.is_empty() {
+                check.unneeded.push(format!("{entry}: matches no script"));
+            } else if !covered.iter().any(|(_, lines)| fails(lines)) {
+                check
+                    .unneeded
+                    .push(format!("{entry}: passes now (skipped for: {reason})"));
+            }
+        }
+        let mut entries: Vec<_> = self.lines.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (file, lines) in entries {
+            let run = runs.iter().find(|(name, _)| name == file);
+            let mut lines: Vec<_> = lines.iter().collect();
+            lines.sort();
+            for (line, reason) in lines {
+                check.checked += 1;
+                match run {
+                    None => check
+                        .unneeded
+                        .push(format!("{file}:{line}: matches no script")),
+                    Some((_, Some(failed))) if !failed.contains(line) => check
+                        .unneeded
+                        .push(format!("{file}:{line}: passes now (skipped for: {reason})")),
+                    Some(_) => {}
+                }
+            }
+        }
+        check
     }
 }
 

@@ -9,6 +9,49 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The suite directory `name` beside the checkout, or `None` (with a note) if it is
+/// absent. In CI (`CI=true`) the suites must be there.
+fn shared_suite(name: &str) -> Option<PathBuf> {
+    let dir = repo().join("../shared").join(name);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} not found: CI runs with ../shared beside the checkout",
+        dir.display()
+    );
+    println!(
+        "SKIPPED: {} not found, the suite was not run",
+        dir.display()
+    );
+    None
+}
+
+/// Every `.wast` file directly in `dir`, named by file name (as the core skip list names
+/// them).
+fn named_files(dir: &Path) -> Vec<(PathBuf, String)> {
+    wast_files(dir)
+        .into_iter()
+        .map(|f| {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            (f, name)
+        })
+        .collect()
+}
+
+/// Fails if an entry of `skips` is no longer needed for the suite's `files`.
+fn assert_skips_needed(skips: &SkipList, files: &[(PathBuf, String)]) {
+    let engine = fact::Engine::new(&fact_wast::config()).unwrap();
+    let check = skips.check(&engine, files);
+    assert!(check.checked > 0);
+    assert!(
+        check.unneeded.is_empty(),
+        "skip entries no longer needed:\n{}",
+        check.unneeded.join("\n")
+    );
+}
+
 fn wast_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
@@ -46,14 +89,9 @@ fn assert_all_pass(summary: &Summary) {
 }
 
 fn spec_suite(guard_pages: bool) {
-    let dir = repo().join("../shared/testsuite");
-    if !dir.is_dir() {
-        println!(
-            "SKIPPED: {} not found, the core spec testsuite was not run",
-            dir.display()
-        );
+    let Some(dir) = shared_suite("testsuite") else {
         return;
-    }
+    };
     let skips = SkipList::load(&repo().join("wast-tests/core/spec-skip.txt")).unwrap();
     for name in skips.files.keys().chain(skips.lines.keys()) {
         assert!(
@@ -78,6 +116,15 @@ fn core_spec_testsuite() {
 #[test]
 fn core_spec_testsuite_with_bounds_checks() {
     spec_suite(false);
+}
+
+#[test]
+fn core_spec_skip_list_has_only_needed_entries() {
+    let Some(dir) = shared_suite("testsuite") else {
+        return;
+    };
+    let skips = SkipList::load(&repo().join("wast-tests/core/spec-skip.txt")).unwrap();
+    assert_skips_needed(&skips, &named_files(&dir));
 }
 
 #[test]
@@ -133,14 +180,9 @@ fn wast_tree(dir: &Path) -> Vec<(PathBuf, String)> {
 
 #[test]
 fn component_reference_suite() {
-    let dir = repo().join("../shared/component-model-tests");
-    if !dir.is_dir() {
-        println!(
-            "SKIPPED: {} not found, the component model reference tests were not run",
-            dir.display()
-        );
+    let Some(dir) = shared_suite("component-model-tests") else {
         return;
-    }
+    };
     let skips = SkipList::load(&repo().join("wast-tests/component/reference-skip.txt")).unwrap();
     let engine = fact::Engine::new(&fact_wast::config()).unwrap();
     let mut summary = Summary::default();
@@ -156,6 +198,15 @@ fn component_reference_suite() {
         summary.passed
     );
     assert_all_pass(&summary);
+}
+
+#[test]
+fn component_reference_skip_list_has_only_needed_entries() {
+    let Some(dir) = shared_suite("component-model-tests") else {
+        return;
+    };
+    let skips = SkipList::load(&repo().join("wast-tests/component/reference-skip.txt")).unwrap();
+    assert_skips_needed(&skips, &wast_tree(&dir));
 }
 
 #[test]

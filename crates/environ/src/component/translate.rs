@@ -12,20 +12,21 @@ use wasmparser::{
 };
 
 /// The features fact validates components with: fact's core proposals (for the modules
-/// inside) and the component model without any of its gated extensions.
+/// inside) and the component model as fact implements it, which is the MVP plus the 🏷️
+/// `implements` and `external-id` name annotations (shipped in a WASI release; they are
+/// metadata, and fact links by the plain name).
 ///
-/// wasmparser enables some extensions by default (async with its streams and futures,
-/// `map`, `implements` names; compact imports for core modules); fact implements none of
-/// them, nor `error-context`, fixed-length lists, nested names, values or the others, so
-/// they stay off. Only the validator sees every use of an extension, including a type
-/// definition no function uses or an option on a name, so a component using one fails
-/// validation here, and [`translate_component`] reports it as `unsupported proposal: …`
-/// once the component passes validation with every feature enabled. A component that is
-/// invalid per the current specification fails that second validation too, and keeps its
-/// validation error. (The translation still rejects each extension's constructs by itself,
-/// should one get past validation.)
+/// The other extensions stay off, including those wasmparser enables by default (async
+/// with its streams and futures, `map`; compact imports for core modules): fact implements
+/// none of them, nor `error-context`, fixed-length lists, nested names or values. Only the
+/// validator sees every use of an extension, including a type definition no function uses,
+/// so a component using one fails validation here, and [`translate_component`] reports it
+/// as `unsupported proposal: …` once the component passes validation with every feature
+/// enabled. A component that is invalid per the current specification fails that second
+/// validation too, and keeps its validation error. (The translation still rejects each
+/// extension's constructs by itself, should one get past validation.)
 pub fn component_features() -> WasmFeatures {
-    core_features() | WasmFeatures::COMPONENT_MODEL
+    core_features() | WasmFeatures::COMPONENT_MODEL | WasmFeatures::CM_IMPLEMENTS
 }
 
 /// A core module defined in the component.
