@@ -263,7 +263,15 @@ impl Compiler {
     ) -> Result<CompiledCode> {
         let env = FuncEnv::new(&*self.isa, module, offsets, &self.tunables);
         let mut validator = validator.into_validator(Default::default());
-        let func = translate_function(env, ctx, index, body, &mut validator)?;
+        let func = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            translate_function(env, ctx, index, body, &mut validator)
+        }))
+        .unwrap_or_else(|panic| {
+            bail!(
+                "internal compiler error: the translator panicked: {}",
+                panic_message(&panic)
+            )
+        })?;
         if let Some(dir) = &self.clif_dir {
             write_clif(dir, label, index, module.func_names.get(&index), &func)?;
         }
@@ -274,8 +282,20 @@ impl Compiler {
     /// address map.
     pub(crate) fn finish(&self, func: ir::Function) -> Result<CompiledCode> {
         let mut ctx = Context::for_function(func);
-        ctx.compile(&*self.isa, &mut ControlPlane::default())
-            .map_err(|e| anyhow::anyhow!("Cranelift failed: {:?}", e.inner))?;
+        // A panic inside Cranelift is a bug, in it or in the IR we gave it; either way the
+        // host gets an error for this compilation rather than an unwinding thread.
+        let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ctx.compile(&*self.isa, &mut ControlPlane::default())
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("Cranelift failed: {:?}", e.inner))
+        }));
+        match compiled {
+            Ok(result) => result?,
+            Err(panic) => bail!(
+                "internal compiler error: Cranelift panicked: {}",
+                panic_message(&panic)
+            ),
+        }
         let compiled = ctx.compiled_code().context("Cranelift produced no code")?;
         let buffer = &compiled.buffer;
         let func = &ctx.func;
@@ -353,4 +373,13 @@ fn write_clif(
     let path = dir.join(file);
     std::fs::write(&path, func.display().to_string())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The message of a caught panic.
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(|s| s.as_str())
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)")
 }
