@@ -19,11 +19,31 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+/// What one compilation thread reuses from function to function: Cranelift's and the
+/// frontend's allocations.
+struct Workspace {
+    builder: FunctionBuilderContext,
+    codegen: Context,
+}
+
+impl Default for Workspace {
+    fn default() -> Workspace {
+        Workspace {
+            builder: FunctionBuilderContext::new(),
+            codegen: Context::new(),
+        }
+    }
+}
+
 /// The stack of every compilation thread. Translation keeps its control stack on the heap
 /// and Cranelift's passes are iterative (the functions in `tests/translator_limits.rs`, at
 /// wasmparser's limits, compile with 2 MiB); the margin is for shapes nobody has tried,
 /// and costs only address space, since stack pages are committed as they are touched.
 const COMPILE_STACK_SIZE: usize = 64 << 20;
+
+/// Modules with at most this many bytes of function bodies are compiled on the calling
+/// thread.
+const INLINE_COMPILE_LIMIT: usize = 4096;
 
 /// The threads functions are compiled on: all cores, or one for sequential compilation.
 fn compile_pool(parallel: bool) -> Result<&'static rayon::ThreadPool> {
@@ -197,7 +217,7 @@ impl Compiler {
         let info = translation.info;
         let offsets = VMOffsets::new(&info);
         let bodies = translation.bodies;
-        let compile_one = |ctx: &mut FunctionBuilderContext,
+        let compile_one = |ws: &mut Workspace,
                            (i, (body, validator)): (
             usize,
             (
@@ -206,7 +226,12 @@ impl Compiler {
             ),
         )| {
             let index = info.num_imported_funcs + i as u32;
-            self.compile_function(ctx, &info, &offsets, index, &body, validator, label)
+            let result = self.compile_function(ws, &info, &offsets, index, &body, validator, label);
+            if result.is_err() {
+                // A failed compilation may leave the workspace half-used.
+                *ws = Workspace::default();
+            }
+            result
                 .map_err(|e| explain_invalid(wasm, e))
                 .with_context(|| {
                     format!(
@@ -215,13 +240,25 @@ impl Compiler {
                     )
                 })
         };
-        let funcs: Vec<CompiledCode> = compile_pool(self.parallel)?.install(|| {
+        // A small module is compiled right here: handing it to the pool costs more than
+        // its compilation, and its functions need little stack.
+        let code_size: usize = bodies.iter().map(|(b, _)| b.as_bytes().len()).sum();
+        let funcs: Vec<CompiledCode> = if code_size <= INLINE_COMPILE_LIMIT {
+            let mut ws = Workspace::default();
             bodies
-                .into_par_iter()
+                .into_iter()
                 .enumerate()
-                .map_init(FunctionBuilderContext::new, compile_one)
-                .collect::<Result<_>>()
-        })?;
+                .map(|item| compile_one(&mut ws, item))
+                .collect::<Result<_>>()?
+        } else {
+            compile_pool(self.parallel)?.install(|| {
+                bodies
+                    .into_par_iter()
+                    .enumerate()
+                    .map_init(Workspace::default, compile_one)
+                    .collect::<Result<_>>()
+            })?
+        };
 
         // Entry trampolines, one per distinct signature of an escaping defined function.
         let mut by_type: HashMap<&FuncType, Vec<u32>> = HashMap::new();
@@ -253,7 +290,7 @@ impl Compiler {
     #[allow(clippy::too_many_arguments)]
     fn compile_function(
         &self,
-        ctx: &mut FunctionBuilderContext,
+        ws: &mut Workspace,
         module: &ModuleInfo,
         offsets: &VMOffsets,
         index: u32,
@@ -263,8 +300,10 @@ impl Compiler {
     ) -> Result<CompiledCode> {
         let env = FuncEnv::new(&*self.isa, module, offsets, &self.tunables);
         let mut validator = validator.into_validator(Default::default());
-        let func = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            translate_function(env, ctx, index, body, &mut validator)
+        ws.codegen.clear();
+        let Workspace { builder, codegen } = ws;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            translate_function(env, builder, &mut codegen.func, index, body, &mut validator)
         }))
         .unwrap_or_else(|panic| {
             bail!(
@@ -273,15 +312,25 @@ impl Compiler {
             )
         })?;
         if let Some(dir) = &self.clif_dir {
-            write_clif(dir, label, index, module.func_names.get(&index), &func)?;
+            write_clif(
+                dir,
+                label,
+                index,
+                module.func_names.get(&index),
+                &codegen.func,
+            )?;
         }
-        self.finish(func)
+        self.compile_in(codegen)
     }
 
     /// Runs Cranelift on a function and collects its code, relocations, traps and
     /// address map.
     pub(crate) fn finish(&self, func: ir::Function) -> Result<CompiledCode> {
-        let mut ctx = Context::for_function(func);
+        self.compile_in(&mut Context::for_function(func))
+    }
+
+    /// Runs Cranelift on the function in `ctx`, as [`Compiler::finish`].
+    fn compile_in(&self, ctx: &mut Context) -> Result<CompiledCode> {
         // A panic inside Cranelift is a bug, in it or in the IR we gave it; either way the
         // host gets an error for this compilation rather than an unwinding thread.
         let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

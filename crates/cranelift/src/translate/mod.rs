@@ -40,28 +40,27 @@ use fact_environ::{ModuleInfo, ValType};
 use std::collections::HashMap;
 use wasmparser::{FuncValidator, FunctionBody, Operator, ValidatorResources};
 
-/// Translates the body of defined function `func_index` of `env`'s module into a new
-/// Cranelift function, validating it along the way.
+/// Translates the body of defined function `func_index` of `env`'s module into `func`
+/// (which must be empty), validating it along the way.
 pub(crate) fn translate_function(
     env: FuncEnv<'_>,
     builder_ctx: &mut FunctionBuilderContext,
+    func: &mut ir::Function,
     func_index: u32,
     body: &FunctionBody<'_>,
     validator: &mut FuncValidator<ValidatorResources>,
-) -> Result<ir::Function> {
+) -> Result<()> {
     let decl = env.module().functions[func_index as usize];
     let ty = &env.module().types[decl.ty as usize];
-    let sig = wasm_signature(env.isa(), ty, crate::call_conv_for(&decl));
-    let mut func = ir::Function::with_name_signature(UserFuncName::user(0, func_index), sig);
-    env.install_stack_limit(&mut func);
+    func.name = UserFuncName::user(0, func_index);
+    func.signature = wasm_signature(env.isa(), ty, crate::call_conv_for(&decl));
+    env.install_stack_limit(func);
     let frontend_config = env.isa().frontend_config();
-    {
-        let builder = FunctionBuilder::new(&mut func, builder_ctx);
-        let mut t = Translator::new(builder, env);
-        t.translate_body(func_index, body, validator)?;
-        t.b.finalize(frontend_config);
-    }
-    Ok(func)
+    let builder = FunctionBuilder::new(func, builder_ctx);
+    let mut t = Translator::new(builder, env);
+    t.translate_body(func_index, body, validator)?;
+    t.b.finalize(frontend_config);
+    Ok(())
 }
 
 /// The state of one function's translation.
