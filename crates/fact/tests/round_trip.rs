@@ -442,28 +442,38 @@ fn randomized_round_trips() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    let engine = Engine::default();
-    let mut linker = Linker::<()>::new(&engine);
-    linker
-        .root()
-        .func_new("echo", |_, params, results| {
-            results[0] = params[0].clone();
-            Ok(())
+    // Odd seeds run with explicit bounds checks, even ones with guard pages.
+    let mut bounds_checks = fact::Config::new();
+    bounds_checks.guard_pages(false);
+    let engines = [Engine::default(), Engine::new(&bounds_checks).unwrap()];
+    let linkers: Vec<Linker<()>> = engines
+        .iter()
+        .map(|engine| {
+            let mut linker = Linker::<()>::new(engine);
+            linker
+                .root()
+                .func_new("echo", |_, params, results| {
+                    results[0] = params[0].clone();
+                    Ok(())
+                })
+                .unwrap();
+            linker
         })
-        .unwrap();
+        .collect();
     for seed in first_seed..first_seed + cases {
+        let (engine, linker) = (&engines[seed as usize % 2], &linkers[seed as usize % 2]);
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let ty = gen_ty(&mut rng, 3);
         let outer = ENCODINGS[rng.below(3) as usize];
         let inner = ENCODINGS[rng.below(3) as usize];
         let wat = case_component(&ty, outer, inner);
-        let component = Component::new(&engine, &wat).unwrap_or_else(|e| {
+        let component = Component::new(engine, &wat).unwrap_or_else(|e| {
             panic!(
                 "seed {seed}: {} does not compile: {e:#}\n{wat}",
                 show_ty(&ty)
             )
         });
-        let mut store = Store::new(&engine, ());
+        let mut store = Store::new(engine, ());
         let instance = linker
             .instantiate(&mut store, &component)
             .unwrap_or_else(|e| panic!("seed {seed}: {e:#}"));

@@ -129,9 +129,11 @@ fn core_spec_skip_list_has_only_needed_entries() {
 
 #[test]
 fn own_core_scripts() {
-    let summary = run_dir(&repo().join("wast-tests/core"), &SkipList::default(), true);
-    assert!(summary.passed > 0);
-    assert_all_pass(&summary);
+    for guard_pages in [true, false] {
+        let summary = run_dir(&repo().join("wast-tests/core"), &SkipList::default(), guard_pages);
+        assert!(summary.passed > 0);
+        assert_all_pass(&summary);
+    }
 }
 
 #[test]
@@ -178,13 +180,14 @@ fn wast_tree(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-#[test]
-fn component_reference_suite() {
+fn component_reference_suite(guard_pages: bool) {
     let Some(dir) = shared_suite("component-model-tests") else {
         return;
     };
     let skips = SkipList::load(&repo().join("wast-tests/component/reference-skip.txt")).unwrap();
-    let engine = fact::Engine::new(&fact_wast::config()).unwrap();
+    let mut config = fact_wast::config();
+    config.guard_pages(guard_pages);
+    let engine = fact::Engine::new(&config).unwrap();
     let mut summary = Summary::default();
     for (file, name) in wast_tree(&dir) {
         if skips.file_reason(&name).is_some() {
@@ -193,11 +196,21 @@ fn component_reference_suite() {
         summary.add(run_file(&engine, &file, &skips.lines_for(&name)));
     }
     assert!(
-        summary.passed > 500,
+        summary.passed > 900,
         "suspiciously few directives ran: {}",
         summary.passed
     );
     assert_all_pass(&summary);
+}
+
+#[test]
+fn component_reference_tests() {
+    component_reference_suite(true);
+}
+
+#[test]
+fn component_reference_tests_with_bounds_checks() {
+    component_reference_suite(false);
 }
 
 #[test]
@@ -212,7 +225,9 @@ fn component_reference_skip_list_has_only_needed_entries() {
 #[test]
 fn own_component_scripts() {
     let dir = repo().join("wast-tests/component");
-    let summary = run_dir(&dir, &SkipList::default(), true);
-    assert!(summary.passed > 0);
-    assert_all_pass(&summary);
+    for guard_pages in [true, false] {
+        let summary = run_dir(&dir, &SkipList::default(), guard_pages);
+        assert!(summary.passed > 0);
+        assert_all_pass(&summary);
+    }
 }
