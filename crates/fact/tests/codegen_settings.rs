@@ -18,9 +18,15 @@ fn run_nan_module(config: &Config) -> (u32, u64, u32) {
     let module = Module::new(&engine, NAN_MODULE).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let add32 = instance.get_typed_func::<(), i32>(&mut store, "add32").unwrap();
-    let add64 = instance.get_typed_func::<(), i64>(&mut store, "add64").unwrap();
-    let add32x4 = instance.get_typed_func::<(), i32>(&mut store, "add32x4").unwrap();
+    let add32 = instance
+        .get_typed_func::<(), i32>(&mut store, "add32")
+        .unwrap();
+    let add64 = instance
+        .get_typed_func::<(), i64>(&mut store, "add64")
+        .unwrap();
+    let add32x4 = instance
+        .get_typed_func::<(), i32>(&mut store, "add32x4")
+        .unwrap();
     (
         add32.call(&mut store, ()).unwrap() as u32,
         add64.call(&mut store, ()).unwrap() as u64,
@@ -60,7 +66,9 @@ fn every_optimization_level_compiles_the_same_program() {
         let module = Module::new(&engine, fib).unwrap();
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
-        let f = instance.get_typed_func::<i32, i32>(&mut store, "fib").unwrap();
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut store, "fib")
+            .unwrap();
         assert_eq!(f.call(&mut store, 20).unwrap(), 6765, "{level:?}");
         // The level is part of what an artifact depends on.
         let other = Engine::new(&{

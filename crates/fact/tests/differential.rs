@@ -423,8 +423,19 @@ fn oracle_child(seed: u64, cases: u64) {
         .set_max_stack_height(10_000_000);
     let engine = wasmi::Engine::new(&config);
     for s in seed..seed + cases {
-        let record = serde_json::to_string(&oracle(&engine, s)).unwrap();
-        println!("ORACLE {s} {record}");
+        // A panic here is the test's own failure to handle something wasmi did: it is
+        // reported as such, not counted as a crash of wasmi.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| oracle(&engine, s))) {
+            Ok(record) => println!("ORACLE {s} {}", serde_json::to_string(&record).unwrap()),
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|m| m.to_string()))
+                    .unwrap_or_default();
+                println!("ORACLE {s} !{}", msg.replace('\n', " "));
+            }
+        }
     }
 }
 
@@ -449,25 +460,34 @@ impl Oracle {
         Oracle { child, lines, end }
     }
 
-    /// The record of case `seed`, or `None` if the oracle crashed on it (it is then
+    /// The record of case `seed`, or how the oracle process died on it (it is then
     /// restarted at the next case).
-    fn record(&mut self, seed: u64) -> Option<Record> {
+    fn record(&mut self, seed: u64) -> Result<Record, String> {
         if let Some(Ok(line)) = self.lines.next() {
             let rest = line
                 .strip_prefix(&format!("ORACLE {seed} "))
                 .unwrap_or_else(|| panic!("unexpected oracle output {line:?}"));
-            return Some(serde_json::from_str(rest).unwrap());
+            if let Some(msg) = rest.strip_prefix('!') {
+                panic!("seed {seed}: the oracle failed: {msg}");
+            }
+            return Ok(serde_json::from_str(rest).unwrap());
         }
-        let _ = self.child.wait();
+        let death = match self.child.wait() {
+            Ok(status) => match std::os::unix::process::ExitStatusExt::signal(&status) {
+                Some(signal) => format!("signal {signal}"),
+                None => format!("{status}"),
+            },
+            Err(e) => e.to_string(),
+        };
         if seed + 1 < self.end {
             *self = Oracle::start(seed + 1, self.end);
         }
-        None
+        Err(death)
     }
 }
 
 /// The record of case `seed` from an oracle process of its own.
-fn fresh_record(seed: u64) -> Option<Record> {
+fn fresh_record(seed: u64) -> Result<Record, String> {
     Oracle::start(seed, seed + 1).record(seed)
 }
 
@@ -611,8 +631,8 @@ enum CaseResult {
     NotAccepted,
     /// A stack overflow made the case meaningless.
     Inconclusive,
-    /// The oracle process crashed on the case.
-    OracleCrashed,
+    /// The oracle process died on the case (how).
+    OracleCrashed(String),
     /// All ran; `calls` export calls were compared.
     Compared { calls: usize },
     /// The oracle is known to be wrong on the case (see [`KNOWN_ORACLE_BUGS`]), or gave
@@ -789,15 +809,15 @@ fn main() {
     let (mut mismatches, mut oracle_wrong) = (Vec::new(), Vec::new());
     for s in seed..seed + cases {
         let mut result = match oracle.record(s) {
-            Some(record) => run_case(s, record, &facts),
-            None => CaseResult::OracleCrashed,
+            Ok(record) => run_case(s, record, &facts),
+            Err(death) => CaseResult::OracleCrashed(death),
         };
         if let CaseResult::Mismatch(what) = &result {
             // wasmi's results on some modules depend on what its process ran before (the
             // cases where it crashes show its memory being corrupted): ask a fresh process.
             println!("seed {s}: {what}");
             result = match fresh_record(s) {
-                Some(record) => match run_case(s, record, &facts) {
+                Ok(record) => match run_case(s, record, &facts) {
                     CaseResult::Mismatch(_) => match KNOWN_ORACLE_BUGS.iter().find(|b| b.0 == s) {
                         Some((_, why)) => {
                             println!("seed {s}: a known wasmi bug: {why}");
@@ -811,7 +831,7 @@ fn main() {
                     }
                     other => other,
                 },
-                None => CaseResult::OracleCrashed,
+                Err(death) => CaseResult::OracleCrashed(death),
             };
         }
         match result {
@@ -820,9 +840,9 @@ fn main() {
                 accepted += 1;
                 inconclusive += 1;
             }
-            CaseResult::OracleCrashed => {
+            CaseResult::OracleCrashed(death) => {
                 accepted += 1;
-                crashed.push(s);
+                crashed.push((s, death));
             }
             CaseResult::Compared { calls: n } => {
                 accepted += 1;
@@ -841,13 +861,26 @@ fn main() {
             }
         }
     }
+    // Crashes by how the oracle died, with their seeds.
+    let mut deaths: Vec<(String, Vec<u64>)> = Vec::new();
+    for (s, death) in &crashed {
+        match deaths.iter_mut().find(|(d, _)| d == death) {
+            Some((_, seeds)) => seeds.push(*s),
+            None => deaths.push((death.clone(), vec![*s])),
+        }
+    }
+    let deaths: Vec<String> = deaths
+        .iter()
+        .map(|(d, seeds)| format!("{d}: {seeds:?}"))
+        .collect();
     println!(
         "differential: seeds {seed}..{}: {cases} generated, {accepted} accepted by both, \
          {compared} compared ({calls} calls), {inconclusive} inconclusive, \
-         {} crashed the oracle {crashed:?}, {} where the oracle was wrong {oracle_wrong:?}, \
+         {} crashed the oracle [{}], {} where the oracle was wrong {oracle_wrong:?}, \
          {} mismatched {mismatches:?}",
         seed + cases,
         crashed.len(),
+        deaths.join("; "),
         oracle_wrong.len(),
         mismatches.len()
     );

@@ -130,7 +130,11 @@ fn core_spec_skip_list_has_only_needed_entries() {
 #[test]
 fn own_core_scripts() {
     for guard_pages in [true, false] {
-        let summary = run_dir(&repo().join("wast-tests/core"), &SkipList::default(), guard_pages);
+        let summary = run_dir(
+            &repo().join("wast-tests/core"),
+            &SkipList::default(),
+            guard_pages,
+        );
         assert!(summary.passed > 0);
         assert_all_pass(&summary);
     }
