@@ -105,18 +105,29 @@ impl Translator<'_, '_> {
         block
     }
 
-    pub(crate) fn block(&mut self, ty: BlockType) -> Result<()> {
-        let (params, results) = self.block_signature(ty)?;
-        let next = self.block_with_params(&results);
+    /// Opens a frame whose parameters are the top `num_params` operands.
+    fn push_frame(
+        &mut self,
+        kind: FrameKind,
+        next: ir::Block,
+        num_params: usize,
+        num_results: usize,
+    ) {
         self.control.push(Frame {
-            kind: FrameKind::Block,
+            kind,
             next,
-            num_params: params.len(),
-            num_results: results.len(),
-            height: self.stack.len() - params.len(),
+            num_params,
+            num_results,
+            height: self.stack.len() - num_params,
             next_reached: false,
             live: true,
         });
+    }
+
+    pub(crate) fn block(&mut self, ty: BlockType) -> Result<()> {
+        let (params, results) = self.block_signature(ty)?;
+        let next = self.block_with_params(&results);
+        self.push_frame(FrameKind::Block, next, params.len(), results.len());
         Ok(())
     }
 
@@ -130,15 +141,12 @@ impl Translator<'_, '_> {
         // The header is sealed at the loop's `end`, once every back edge is known.
         let header_params = self.b.block_params(header).to_vec();
         self.stack.extend(header_params);
-        self.control.push(Frame {
-            kind: FrameKind::Loop { header },
+        self.push_frame(
+            FrameKind::Loop { header },
             next,
-            num_params: params.len(),
-            num_results: results.len(),
-            height: self.stack.len() - params.len(),
-            next_reached: false,
-            live: true,
-        });
+            params.len(),
+            results.len(),
+        );
         self.env.loop_header(&mut self.b, self.vmctx);
         Ok(())
     }
@@ -153,19 +161,11 @@ impl Translator<'_, '_> {
         self.b.seal_block(then_block);
         self.b.seal_block(else_block);
         self.b.switch_to_block(then_block);
-        let height = self.stack.len() - params.len();
-        self.control.push(Frame {
-            kind: FrameKind::If {
-                else_block: Some(else_block),
-                params: self.stack[height..].to_vec(),
-            },
-            next,
-            num_params: params.len(),
-            num_results: results.len(),
-            height,
-            next_reached: false,
-            live: true,
-        });
+        let kind = FrameKind::If {
+            else_block: Some(else_block),
+            params: self.stack[self.stack.len() - params.len()..].to_vec(),
+        };
+        self.push_frame(kind, next, params.len(), results.len());
         Ok(())
     }
 

@@ -133,7 +133,7 @@ impl Translator<'_, '_> {
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+                let mem = self.i32_const(mem);
                 let old = self
                     .env
                     .call_builtin(&mut self.b, self.vmctx, Builtin::memory_grow, &[mem, delta])
@@ -142,8 +142,8 @@ impl Translator<'_, '_> {
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
-                let dst_mem = self.b.ins().iconst(types::I32, i64::from(dst_mem));
-                let src_mem = self.b.ins().iconst(types::I32, i64::from(src_mem));
+                let dst_mem = self.i32_const(dst_mem);
+                let src_mem = self.i32_const(src_mem);
                 self.env.call_fallible_builtin(
                     &mut self.b,
                     self.vmctx,
@@ -153,7 +153,7 @@ impl Translator<'_, '_> {
             }
             O::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
-                let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+                let mem = self.i32_const(mem);
                 self.env.call_fallible_builtin(
                     &mut self.b,
                     self.vmctx,
@@ -163,8 +163,8 @@ impl Translator<'_, '_> {
             }
             O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
-                let mem = self.b.ins().iconst(types::I32, i64::from(mem));
-                let seg = self.b.ins().iconst(types::I32, i64::from(data_index));
+                let mem = self.i32_const(mem);
+                let seg = self.i32_const(data_index);
                 self.env.call_fallible_builtin(
                     &mut self.b,
                     self.vmctx,
@@ -173,7 +173,7 @@ impl Translator<'_, '_> {
                 );
             }
             O::DataDrop { data_index } => {
-                let seg = self.b.ins().iconst(types::I32, i64::from(data_index));
+                let seg = self.i32_const(data_index);
                 self.env
                     .call_builtin(&mut self.b, self.vmctx, Builtin::data_drop, &[seg]);
             }

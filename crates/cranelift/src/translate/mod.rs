@@ -333,6 +333,11 @@ impl<'m, 'f> Translator<'m, 'f> {
         }
     }
 
+    /// An `i32` constant (an index operand of a builtin, say).
+    pub(crate) fn i32_const(&mut self, value: u32) -> ir::Value {
+        self.b.ins().iconst(types::I32, i64::from(value))
+    }
+
     /// A `v128` constant.
     pub(crate) fn v128_const(&mut self, bytes: &[u8; 16]) -> ir::Value {
         let constant = self

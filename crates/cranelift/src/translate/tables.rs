@@ -39,7 +39,7 @@ impl Translator<'_, '_> {
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
-                let table = self.b.ins().iconst(types::I32, i64::from(table));
+                let table = self.i32_const(table);
                 let old = self
                     .env
                     .call_builtin(
@@ -53,7 +53,7 @@ impl Translator<'_, '_> {
             }
             O::TableFill { table } => {
                 let (dst, value, len) = self.pop3();
-                let table = self.b.ins().iconst(types::I32, i64::from(table));
+                let table = self.i32_const(table);
                 self.env.call_fallible_builtin(
                     &mut self.b,
                     self.vmctx,
@@ -66,8 +66,8 @@ impl Translator<'_, '_> {
                 src_table,
             } => {
                 let (dst, src, len) = self.pop3();
-                let dst_table = self.b.ins().iconst(types::I32, i64::from(dst_table));
-                let src_table = self.b.ins().iconst(types::I32, i64::from(src_table));
+                let dst_table = self.i32_const(dst_table);
+                let src_table = self.i32_const(src_table);
                 self.env.call_fallible_builtin(
                     &mut self.b,
                     self.vmctx,
@@ -77,8 +77,8 @@ impl Translator<'_, '_> {
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
-                let table = self.b.ins().iconst(types::I32, i64::from(table));
-                let seg = self.b.ins().iconst(types::I32, i64::from(elem_index));
+                let table = self.i32_const(table);
+                let seg = self.i32_const(elem_index);
                 self.env.call_fallible_builtin(
                     &mut self.b,
                     self.vmctx,
@@ -87,7 +87,7 @@ impl Translator<'_, '_> {
                 );
             }
             O::ElemDrop { elem_index } => {
-                let seg = self.b.ins().iconst(types::I32, i64::from(elem_index));
+                let seg = self.i32_const(elem_index);
                 self.env
                     .call_builtin(&mut self.b, self.vmctx, Builtin::elem_drop, &[seg]);
             }
