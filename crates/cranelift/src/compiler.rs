@@ -24,6 +24,7 @@ use std::sync::OnceLock;
 struct Workspace {
     builder: FunctionBuilderContext,
     codegen: Context,
+    validator: wasmparser::FuncValidatorAllocations,
 }
 
 impl Default for Workspace {
@@ -31,6 +32,7 @@ impl Default for Workspace {
         Workspace {
             builder: FunctionBuilderContext::new(),
             codegen: Context::new(),
+            validator: Default::default(),
         }
     }
 }
@@ -231,14 +233,20 @@ impl Compiler {
                 // A failed compilation may leave the workspace half-used.
                 *ws = Workspace::default();
             }
-            result
-                .map_err(|e| explain_invalid(wasm, e))
-                .with_context(|| {
-                    format!(
-                        "failed to compile function {}",
-                        info.func_display_name(index)
-                    )
-                })
+            // A validation error may be a proposal fact does not support.
+            let result = result.map_err(|e| {
+                if e.downcast_ref::<wasmparser::BinaryReaderError>().is_some() {
+                    explain_invalid(wasm, e)
+                } else {
+                    e
+                }
+            });
+            result.with_context(|| {
+                format!(
+                    "failed to compile function {}",
+                    info.func_display_name(index)
+                )
+            })
         };
         // A small module is compiled right here: handing it to the pool costs more than
         // its compilation, and its functions need little stack.
@@ -299,9 +307,11 @@ impl Compiler {
         label: &str,
     ) -> Result<CompiledCode> {
         let env = FuncEnv::new(&*self.isa, module, offsets, &self.tunables);
-        let mut validator = validator.into_validator(Default::default());
+        let mut validator = validator.into_validator(std::mem::take(&mut ws.validator));
         ws.codegen.clear();
-        let Workspace { builder, codegen } = ws;
+        let Workspace {
+            builder, codegen, ..
+        } = ws;
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             translate_function(env, builder, &mut codegen.func, index, body, &mut validator)
         }))
@@ -311,16 +321,17 @@ impl Compiler {
                 panic_message(&panic)
             )
         })?;
+        ws.validator = validator.into_allocations();
         if let Some(dir) = &self.clif_dir {
             write_clif(
                 dir,
                 label,
                 index,
                 module.func_names.get(&index),
-                &codegen.func,
+                &ws.codegen.func,
             )?;
         }
-        self.compile_in(codegen)
+        self.compile_in(&mut ws.codegen)
     }
 
     /// Runs Cranelift on a function and collects its code, relocations, traps and
@@ -355,7 +366,7 @@ impl Compiler {
                     func.params.user_named_funcs()[*name].index
                 }
                 FinalizedRelocTarget::ExternalName(ExternalName::LibCall(lc)) => bail!(
-                    "the generated code needs the library routine {lc:?}, which fact does not provide (does this CPU lack SSE4.1?)"
+                    "the generated code needs the library routine {lc:?}, which fact does not provide (on x86-64, a CPU without SSE4.1 needs it)"
                 ),
                 other => bail!("unexpected relocation target {other:?}"),
             };

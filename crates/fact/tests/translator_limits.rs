@@ -9,11 +9,13 @@ use wasm_encoder::{
 };
 
 /// A module with one exported function `f: () -> i32` whose body is `body` (which must
-/// leave one `i32`), with `locals` extra `i32` locals.
+/// leave one `i32`), with `locals` extra `i32` locals. Type 1, `(i32) -> i32`, is there for
+/// blocks with a parameter.
 fn module(locals: u32, body: impl FnOnce(&mut Function)) -> Vec<u8> {
     let mut m = Encoder::new();
     let mut types = TypeSection::new();
     types.ty().function([], [ValType::I32]);
+    types.ty().function([ValType::I32], [ValType::I32]);
     m.section(&types);
     let mut funcs = FunctionSection::new();
     funcs.function(0);
@@ -159,4 +161,36 @@ fn a_long_dependency_chain_compiles() {
     });
     assert!(wasm.len() > 2_000_000, "{}", wasm.len());
     assert_eq!(run(&wasm), 0);
+}
+
+#[test]
+fn a_huge_br_table_carrying_values_out_of_a_loop_compiles() {
+    // A loop whose locals all change, and whose `br_table` (200,000 entries, each carrying
+    // one value) either loops again or leaves: SSA construction gives the loop header a
+    // parameter per local, which must not multiply the table's size.
+    let (targets, changing) = (200_000u32, 200u32);
+    let wasm = module(changing + 1, |f| {
+        f.instruction(&Instruction::I32Const(0));
+        f.instruction(&Instruction::Block(BlockType::FunctionType(1)));
+        f.instruction(&Instruction::Loop(BlockType::FunctionType(1)));
+        f.instruction(&Instruction::I32Const(1));
+        f.instruction(&Instruction::I32Add);
+        for l in 1..=changing {
+            f.instruction(&Instruction::LocalGet(l));
+            f.instruction(&Instruction::I32Const(1));
+            f.instruction(&Instruction::I32Add);
+            f.instruction(&Instruction::LocalSet(l));
+        }
+        f.instruction(&Instruction::LocalTee(0));
+        f.instruction(&Instruction::LocalGet(0));
+        // Entries 0..5 loop again, the rest leave.
+        let table: Vec<u32> = (0..targets).map(|i| u32::from(i >= 5)).collect();
+        f.instruction(&Instruction::BrTable(table.into(), 1));
+        f.instruction(&Instruction::End);
+        f.instruction(&Instruction::End);
+        f.instruction(&Instruction::LocalGet(changing));
+        f.instruction(&Instruction::I32Add);
+    });
+    // Five iterations: the value and every changing local end at 5.
+    assert_eq!(run(&wasm), 10);
 }

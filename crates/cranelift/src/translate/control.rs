@@ -3,8 +3,8 @@
 //!
 //! Each open construct is a [`Frame`] on the translator's control stack. A frame knows the
 //! Cranelift block that its `end` continues in (`next`, whose parameters are the frame's
-//! results) and, for a loop, the header block that branches to it go to (whose parameters
-//! are the loop's parameters). Values of a frame's parameters flow into `block` and `if`
+//! results) and, for a loop, the header block that branches to the loop go to (whose
+//! parameters are the loop's parameters). Values of a frame's parameters flow into `block` and `if`
 //! bodies directly — the definitions dominate the body — so only loop headers and `next`
 //! blocks have block parameters.
 
@@ -12,7 +12,10 @@ use super::Translator;
 use crate::{trap_code, val_type};
 use anyhow::Result;
 use cranelift_codegen::ir::{self, InstBuilder, JumpTableData};
+use cranelift_entity::packed_option::ReservedValue;
+use cranelift_frontend::FunctionBuilder;
 use fact_environ::{Trap, ValType};
+use std::collections::HashMap;
 use wasmparser::{BlockType, BrTable};
 
 /// What kind of construct a frame is.
@@ -25,7 +28,8 @@ pub(crate) enum FrameKind {
         header: ir::Block,
     },
     If {
-        /// The block the `else` arm starts in; `None` once `else` has been seen.
+        /// The block the `else` arm starts in; `None` once `else` has been seen (and
+        /// always in a frame opened in unreachable code).
         else_block: Option<ir::Block>,
         /// The values of the `if`'s parameters, which the `else` arm starts with.
         params: Vec<ir::Value>,
@@ -65,7 +69,8 @@ impl Frame {
     fn dead(kind: FrameKind, height: usize) -> Frame {
         Frame {
             kind,
-            next: ir::Block::from_u32(0),
+            // Never used: a dead frame has no blocks.
+            next: ir::Block::reserved_value(),
             num_params: 0,
             num_results: 0,
             height,
@@ -263,22 +268,48 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(fallthrough);
     }
 
+    /// `br_table` jumps to one *landing* block per distinct target depth, which jumps on
+    /// to the target with the branch's values. So the jump table's entries carry no
+    /// arguments: its size stays one entry per target however many values the branch
+    /// carries, and when SSA construction later gives a target (a loop header, say) a
+    /// new parameter, only the landing block's one jump changes, not every entry.
     pub(crate) fn br_table(&mut self, table: &BrTable<'_>) -> Result<()> {
         let index = self.pop();
-        let (default, arity) = self.branch_target(table.default());
-        let args = block_args(&self.pop_n_canonical(arity));
-        let mut targets = Vec::with_capacity(table.len() as usize);
+        let arity = self.branch_arity(table.default());
+        let args = self.pop_n_canonical(arity);
+        let mut landings: HashMap<u32, ir::Block> = HashMap::new();
+        let mut order = Vec::new();
+        let mut landing = |b: &mut FunctionBuilder<'_>, depth: u32| {
+            *landings.entry(depth).or_insert_with(|| {
+                order.push(depth);
+                b.create_block()
+            })
+        };
+        let mut entries = Vec::with_capacity(table.len() as usize);
         for depth in table.targets() {
-            let (block, _) = self.branch_target(depth?);
-            targets.push(self.b.func.dfg.block_call(block, &args));
+            let block = landing(&mut self.b, depth?);
+            entries.push(self.b.func.dfg.block_call(block, &[]));
         }
-        let default = self.b.func.dfg.block_call(default, &args);
+        let default = landing(&mut self.b, table.default());
+        let default = self.b.func.dfg.block_call(default, &[]);
         let jt = self
             .b
-            .create_jump_table(JumpTableData::new(default, &targets));
+            .create_jump_table(JumpTableData::new(default, &entries));
         self.b.ins().br_table(index, jt);
+        for depth in order {
+            let block = landings[&depth];
+            self.b.switch_to_block(block);
+            self.b.seal_block(block);
+            let (target, _) = self.branch_target(depth);
+            jump(&mut self.b, target, &args);
+        }
         self.reachable = false;
         Ok(())
+    }
+
+    /// The number of values a branch to relative depth `depth` carries.
+    fn branch_arity(&self, depth: u32) -> usize {
+        self.control[self.control.len() - 1 - depth as usize].branch_arity()
     }
 
     pub(crate) fn return_(&mut self) {
@@ -293,7 +324,9 @@ impl Translator<'_, '_> {
         self.reachable = false;
     }
 
-    /// An operator in unreachable code: only the structure matters.
+    /// An operator in unreachable code: only the structure matters. Every block-opening
+    /// operator fact accepts is here; a proposal that adds one (exceptions' `try_table`)
+    /// must add it too, or dead code would lose track of the nesting.
     pub(crate) fn translate_unreachable_operator(
         &mut self,
         op: &wasmparser::Operator<'_>,
@@ -325,6 +358,6 @@ fn block_args(values: &[ir::Value]) -> Vec<ir::BlockArg> {
 }
 
 /// Jumps to `block` with `args`.
-fn jump(b: &mut cranelift_frontend::FunctionBuilder<'_>, block: ir::Block, args: &[ir::Value]) {
+fn jump(b: &mut FunctionBuilder<'_>, block: ir::Block, args: &[ir::Value]) {
     b.ins().jump(block, &block_args(args));
 }

@@ -4,7 +4,7 @@
 
 use crate::{trap_code, val_type, TRAP_PENDING};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, MemFlagsData};
-use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::FunctionBuilder;
 use fact_environ::builtins::{Builtin, BuiltinType};
 use fact_environ::vmoffsets::{store_ctx, vmctx, VMOffsets, PTR};
@@ -12,8 +12,9 @@ use fact_environ::{ModuleInfo, Trap, Tunables};
 use std::collections::HashMap;
 use wasmparser::Operator;
 
-/// Loads of fields that never change while an instance lives (vmctx pointers, memory
-/// bases): Cranelift may merge them and hoist them out of loops.
+/// Loads of what never changes while an instance lives (vmctx fields, memory bases, the
+/// builtin table, signature ids, immutable globals): Cranelift may merge them and hoist
+/// them out of loops.
 pub(crate) fn readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
@@ -153,7 +154,8 @@ impl<'a> FuncEnv<'a> {
             BuiltinType::Ptr => ptr,
             BuiltinType::I32 => types::I32,
         };
-        let mut sig = ir::Signature::new(CallConv::SystemV);
+        // Builtins are `extern "C"` functions of the runtime.
+        let mut sig = ir::Signature::new(self.isa.default_call_conv());
         sig.params
             .extend(builtin.params().iter().map(|t| ir::AbiParam::new(ty(*t))));
         sig.returns
@@ -212,7 +214,8 @@ impl<'a> FuncEnv<'a> {
 
     /// Counts the fuel of `op` (in reachable code) and, before control can leave the
     /// straight-line code the count was made in, writes what was counted back to the store
-    /// context.
+    /// context. (A trap in the middle of straight-line code leaves the count since the last
+    /// write-back unrecorded, as in Wasmtime: the store's fuel is then an upper bound.)
     pub(crate) fn count_fuel(
         &mut self,
         b: &mut FunctionBuilder<'_>,

@@ -93,15 +93,18 @@ impl Translator<'_, '_> {
     /// An index of `heap`'s index type as a pointer-sized byte offset.
     pub(crate) fn index_to_offset(&mut self, heap: &Heap, index: ir::Value) -> ir::Value {
         if heap.index_type == types::I32 {
-            self.b.ins().uextend(types::I64, index)
+            let ptr = self.env.pointer_type();
+            self.b.ins().uextend(ptr, index)
         } else {
             index
         }
     }
 
-    /// The native address of an access of `size` bytes at `index + offset` in `heap`,
-    /// trapping with `out of bounds memory access` if the access is not inside it, as an
-    /// address and an immediate offset to put in the load or store.
+    /// The native address of an access of `size` bytes at `index + offset` in `heap`, as
+    /// an address and an immediate offset to put in the load or store. Where the heap's
+    /// bounds need a check, it traps with `out of bounds memory access` here; where the
+    /// reservation covers the access, an access past the memory's length faults on a
+    /// guard page, which becomes the same trap.
     pub(crate) fn heap_address(
         &mut self,
         heap: &Heap,

@@ -7,9 +7,9 @@ use fact_environ::builtins::Builtin;
 use fact_environ::WASM_PAGE_SIZE;
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
-/// How a load widens what it reads.
+/// How a scalar load widens what it reads.
 #[derive(Copy, Clone)]
-enum Widen {
+enum LoadWidth {
     /// Reads a whole value of the result type.
     None,
     Signed8,
@@ -20,13 +20,13 @@ enum Widen {
     Unsigned32,
 }
 
-impl Widen {
+impl LoadWidth {
     fn bytes(self, ty: ir::Type) -> u32 {
         match self {
-            Widen::None => ty.bytes(),
-            Widen::Signed8 | Widen::Unsigned8 => 1,
-            Widen::Signed16 | Widen::Unsigned16 => 2,
-            Widen::Signed32 | Widen::Unsigned32 => 4,
+            LoadWidth::None => ty.bytes(),
+            LoadWidth::Signed8 | LoadWidth::Unsigned8 => 1,
+            LoadWidth::Signed16 | LoadWidth::Unsigned16 => 2,
+            LoadWidth::Signed32 | LoadWidth::Unsigned32 => 4,
         }
     }
 }
@@ -35,18 +35,29 @@ impl Widen {
 #[derive(Copy, Clone)]
 enum VectorLoad {
     /// Eight, four or two narrow lanes, each widened (`v128.load8x8_s` …).
-    Extend(ir::Opcode),
+    Extend(LaneExtend),
     /// One scalar copied into every lane.
     Splat(ir::Type),
     /// One scalar into lane 0, the rest zero.
     Zero(ir::Type),
 }
 
+/// The lane-widening `v128` loads.
+#[derive(Copy, Clone)]
+enum LaneExtend {
+    S8x8,
+    U8x8,
+    S16x4,
+    U16x4,
+    S32x2,
+    U32x2,
+}
+
 impl Translator<'_, '_> {
     /// Translates memory instructions; false if `op` is not one.
     pub(crate) fn translate_memory(&mut self, op: &Operator<'_>) -> Result<bool> {
+        use LoadWidth as W;
         use Operator as O;
-        use Widen as W;
         match *op {
             O::I32Load { memarg } => self.load(&memarg, types::I32, W::None)?,
             O::I64Load { memarg } => self.load(&memarg, types::I64, W::None)?,
@@ -78,22 +89,22 @@ impl Translator<'_, '_> {
             O::I64Store32 { memarg } => self.store(&memarg, Some(types::I32))?,
 
             O::V128Load8x8S { memarg } => {
-                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Sload8x8))?
+                self.vector_load(&memarg, VectorLoad::Extend(LaneExtend::S8x8))?
             }
             O::V128Load8x8U { memarg } => {
-                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Uload8x8))?
+                self.vector_load(&memarg, VectorLoad::Extend(LaneExtend::U8x8))?
             }
             O::V128Load16x4S { memarg } => {
-                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Sload16x4))?
+                self.vector_load(&memarg, VectorLoad::Extend(LaneExtend::S16x4))?
             }
             O::V128Load16x4U { memarg } => {
-                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Uload16x4))?
+                self.vector_load(&memarg, VectorLoad::Extend(LaneExtend::U16x4))?
             }
             O::V128Load32x2S { memarg } => {
-                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Sload32x2))?
+                self.vector_load(&memarg, VectorLoad::Extend(LaneExtend::S32x2))?
             }
             O::V128Load32x2U { memarg } => {
-                self.vector_load(&memarg, VectorLoad::Extend(ir::Opcode::Uload32x2))?
+                self.vector_load(&memarg, VectorLoad::Extend(LaneExtend::U32x2))?
             }
             O::V128Load8Splat { memarg } => {
                 self.vector_load(&memarg, VectorLoad::Splat(types::I8))?
@@ -192,18 +203,18 @@ impl Translator<'_, '_> {
         Ok(self.heap_address(&heap, index, memarg.offset, size))
     }
 
-    fn load(&mut self, memarg: &MemArg, ty: ir::Type, widen: Widen) -> Result<()> {
+    fn load(&mut self, memarg: &MemArg, ty: ir::Type, widen: LoadWidth) -> Result<()> {
         let (addr, offset) = self.access(memarg, widen.bytes(ty))?;
         let flags = little_endian();
         let ins = self.b.ins();
         let v = match widen {
-            Widen::None => ins.load(ty, flags, addr, offset),
-            Widen::Signed8 => ins.sload8(ty, flags, addr, offset),
-            Widen::Unsigned8 => ins.uload8(ty, flags, addr, offset),
-            Widen::Signed16 => ins.sload16(ty, flags, addr, offset),
-            Widen::Unsigned16 => ins.uload16(ty, flags, addr, offset),
-            Widen::Signed32 => ins.sload32(flags, addr, offset),
-            Widen::Unsigned32 => ins.uload32(flags, addr, offset),
+            LoadWidth::None => ins.load(ty, flags, addr, offset),
+            LoadWidth::Signed8 => ins.sload8(ty, flags, addr, offset),
+            LoadWidth::Unsigned8 => ins.uload8(ty, flags, addr, offset),
+            LoadWidth::Signed16 => ins.sload16(ty, flags, addr, offset),
+            LoadWidth::Unsigned16 => ins.uload16(ty, flags, addr, offset),
+            LoadWidth::Signed32 => ins.sload32(flags, addr, offset),
+            LoadWidth::Unsigned32 => ins.uload32(flags, addr, offset),
         };
         self.push(v);
         Ok(())
@@ -230,16 +241,16 @@ impl Translator<'_, '_> {
     fn vector_load(&mut self, memarg: &MemArg, kind: VectorLoad) -> Result<()> {
         let flags = little_endian();
         let v = match kind {
-            VectorLoad::Extend(opcode) => {
+            VectorLoad::Extend(extend) => {
                 let (addr, offset) = self.access(memarg, 8)?;
                 let ins = self.b.ins();
-                match opcode {
-                    ir::Opcode::Sload8x8 => ins.sload8x8(flags, addr, offset),
-                    ir::Opcode::Uload8x8 => ins.uload8x8(flags, addr, offset),
-                    ir::Opcode::Sload16x4 => ins.sload16x4(flags, addr, offset),
-                    ir::Opcode::Uload16x4 => ins.uload16x4(flags, addr, offset),
-                    ir::Opcode::Sload32x2 => ins.sload32x2(flags, addr, offset),
-                    _ => ins.uload32x2(flags, addr, offset),
+                match extend {
+                    LaneExtend::S8x8 => ins.sload8x8(flags, addr, offset),
+                    LaneExtend::U8x8 => ins.uload8x8(flags, addr, offset),
+                    LaneExtend::S16x4 => ins.sload16x4(flags, addr, offset),
+                    LaneExtend::U16x4 => ins.uload16x4(flags, addr, offset),
+                    LaneExtend::S32x2 => ins.sload32x2(flags, addr, offset),
+                    LaneExtend::U32x2 => ins.uload32x2(flags, addr, offset),
                 }
             }
             VectorLoad::Splat(lane) => {

@@ -85,7 +85,14 @@ pub(crate) struct Translator<'m, 'f> {
 }
 
 impl<'m, 'f> Translator<'m, 'f> {
-    fn new(b: FunctionBuilder<'f>, env: FuncEnv<'m>) -> Self {
+    /// A translator positioned in the function's entry block, whose parameters are the
+    /// two vmctx pointers and the wasm parameters.
+    fn new(mut b: FunctionBuilder<'f>, env: FuncEnv<'m>) -> Self {
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let vmctx = b.block_params(entry)[0];
         Translator {
             b,
             env,
@@ -93,7 +100,7 @@ impl<'m, 'f> Translator<'m, 'f> {
             control: Vec::new(),
             locals: Vec::new(),
             reachable: true,
-            vmctx: ir::Value::from_u32(0),
+            vmctx,
             signatures: HashMap::new(),
             direct_callees: HashMap::new(),
         }
@@ -112,13 +119,12 @@ impl<'m, 'f> Translator<'m, 'f> {
         let module = self.module();
         let ty = module.func_type(func_index);
 
-        // The entry block: its parameters are the two vmctx pointers and the wasm params.
-        let entry = self.b.create_block();
-        self.b.append_block_params_for_function_params(entry);
-        self.b.switch_to_block(entry);
-        self.b.seal_block(entry);
+        // The wasm parameters are locals, after the two vmctx pointers.
+        let entry = self
+            .b
+            .current_block()
+            .expect("the translator starts in the entry block");
         let params = self.b.block_params(entry).to_vec();
-        self.vmctx = params[0];
         for (i, param_ty) in ty.params.iter().enumerate() {
             let var = self.b.declare_var(val_type(*param_ty));
             self.b.def_var(var, params[2 + i]);
@@ -159,9 +165,10 @@ impl<'m, 'f> Translator<'m, 'f> {
                 .with_context(|| format!("at offset 0x{offset:x}"))?;
         }
         reader.finish()?;
-        if !self.control.is_empty() {
-            bail!("function body ends inside a block");
-        }
+        debug_assert!(
+            self.control.is_empty(),
+            "validated: the body ends its blocks"
+        );
         Ok(())
     }
 
@@ -351,7 +358,8 @@ impl<'m, 'f> Translator<'m, 'f> {
 }
 
 /// Memory flags of accesses that reinterpret vectors or touch wasm-visible bytes: wasm is
-/// little-endian whatever the host.
+/// little-endian whatever the host. Heap accesses rely on these flags keeping their default
+/// trap code (`HEAP_OUT_OF_BOUNDS`), which turns a fault on a guard page into the trap.
 pub(crate) fn little_endian() -> ir::MemFlagsData {
     ir::MemFlagsData::new().with_endianness(ir::Endianness::Little)
 }

@@ -241,18 +241,18 @@ impl Translator<'_, '_> {
                 b.ins().iadd_pairwise(low, high)
             }),
 
-            O::I16x8ExtMulLowI8x16S => self.extmul(I8X16, Widen::SignedLow),
-            O::I16x8ExtMulHighI8x16S => self.extmul(I8X16, Widen::SignedHigh),
-            O::I16x8ExtMulLowI8x16U => self.extmul(I8X16, Widen::UnsignedLow),
-            O::I16x8ExtMulHighI8x16U => self.extmul(I8X16, Widen::UnsignedHigh),
-            O::I32x4ExtMulLowI16x8S => self.extmul(I16X8, Widen::SignedLow),
-            O::I32x4ExtMulHighI16x8S => self.extmul(I16X8, Widen::SignedHigh),
-            O::I32x4ExtMulLowI16x8U => self.extmul(I16X8, Widen::UnsignedLow),
-            O::I32x4ExtMulHighI16x8U => self.extmul(I16X8, Widen::UnsignedHigh),
-            O::I64x2ExtMulLowI32x4S => self.extmul(I32X4, Widen::SignedLow),
-            O::I64x2ExtMulHighI32x4S => self.extmul(I32X4, Widen::SignedHigh),
-            O::I64x2ExtMulLowI32x4U => self.extmul(I32X4, Widen::UnsignedLow),
-            O::I64x2ExtMulHighI32x4U => self.extmul(I32X4, Widen::UnsignedHigh),
+            O::I16x8ExtMulLowI8x16S => self.extmul(I8X16, HalfWiden::SignedLow),
+            O::I16x8ExtMulHighI8x16S => self.extmul(I8X16, HalfWiden::SignedHigh),
+            O::I16x8ExtMulLowI8x16U => self.extmul(I8X16, HalfWiden::UnsignedLow),
+            O::I16x8ExtMulHighI8x16U => self.extmul(I8X16, HalfWiden::UnsignedHigh),
+            O::I32x4ExtMulLowI16x8S => self.extmul(I16X8, HalfWiden::SignedLow),
+            O::I32x4ExtMulHighI16x8S => self.extmul(I16X8, HalfWiden::SignedHigh),
+            O::I32x4ExtMulLowI16x8U => self.extmul(I16X8, HalfWiden::UnsignedLow),
+            O::I32x4ExtMulHighI16x8U => self.extmul(I16X8, HalfWiden::UnsignedHigh),
+            O::I64x2ExtMulLowI32x4S => self.extmul(I32X4, HalfWiden::SignedLow),
+            O::I64x2ExtMulHighI32x4S => self.extmul(I32X4, HalfWiden::SignedHigh),
+            O::I64x2ExtMulLowI32x4U => self.extmul(I32X4, HalfWiden::UnsignedLow),
+            O::I64x2ExtMulHighI32x4U => self.extmul(I32X4, HalfWiden::UnsignedHigh),
 
             O::F32x4Ceil => self.vunary(F32X4, |b, x| b.ins().ceil(x)),
             O::F32x4Floor => self.vunary(F32X4, |b, x| b.ins().floor(x)),
@@ -414,7 +414,7 @@ impl Translator<'_, '_> {
     }
 
     /// `extmul`: widens the chosen half of both operands' lanes and multiplies them.
-    fn extmul(&mut self, ty: ir::Type, widen: Widen) {
+    fn extmul(&mut self, ty: ir::Type, widen: HalfWiden) {
         let (x, y) = self.pop2();
         let x = self.as_vector(x, ty);
         let y = self.as_vector(y, ty);
@@ -426,20 +426,20 @@ impl Translator<'_, '_> {
 
 /// Which half of a vector's lanes a widening takes, and how it extends them.
 #[derive(Copy, Clone)]
-enum Widen {
+enum HalfWiden {
     SignedLow,
     SignedHigh,
     UnsignedLow,
     UnsignedHigh,
 }
 
-impl Widen {
+impl HalfWiden {
     fn apply(self, b: &mut FunctionBuilder<'_>, x: ir::Value) -> ir::Value {
         match self {
-            Widen::SignedLow => b.ins().swiden_low(x),
-            Widen::SignedHigh => b.ins().swiden_high(x),
-            Widen::UnsignedLow => b.ins().uwiden_low(x),
-            Widen::UnsignedHigh => b.ins().uwiden_high(x),
+            HalfWiden::SignedLow => b.ins().swiden_low(x),
+            HalfWiden::SignedHigh => b.ins().swiden_high(x),
+            HalfWiden::UnsignedLow => b.ins().uwiden_low(x),
+            HalfWiden::UnsignedHigh => b.ins().uwiden_high(x),
         }
     }
 }
