@@ -110,7 +110,7 @@ pub fn run(args: AdaptersArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("failed to read {}", args.file.display()))?;
     let wasm = crate::binary(&args.file, &bytes)?;
-    let info = component::translate(&wasm)
+    let info = component::translate(&wasm, &fact_environ::Features::default())
         .with_context(|| format!("failed to translate {}", args.file.display()))?;
     let mut plan = info.plan.clone();
     let modules = component::adapt::compile_adapters(&mut plan)

@@ -542,7 +542,7 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("failed to read {}", args.file.display()))?;
     let wasm = wat::parse_bytes(&bytes)?;
-    let info = component::translate(&wasm)
+    let info = component::translate(&wasm, &fact_environ::Features::default())
         .with_context(|| format!("failed to translate {}", args.file.display()))?;
     let mut compiled = info.plan.clone();
     let modules = component::adapt::compile_adapters(&mut compiled)

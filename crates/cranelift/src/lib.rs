@@ -55,17 +55,14 @@ pub(crate) fn val_type(ty: ValType) -> ir::Type {
 
 /// The convention of every function that code outside its module can call: through a
 /// table, a `funcref`, an export, an import, or from the host's entry trampolines.
-pub(crate) const ESCAPING_CALL_CONV: CallConv = CallConv::SystemV;
+pub(crate) const ESCAPING_CALL_CONV: CallConv = CallConv::Tail;
 
-/// The calling convention of a wasm function: functions reachable from outside the
-/// module use [`ESCAPING_CALL_CONV`], the rest the fastest internal one. This is the one
-/// place the choice is made; every call site and definition asks here.
-pub(crate) fn call_conv_for(decl: &FuncDecl) -> CallConv {
-    if decl.escapes() {
-        ESCAPING_CALL_CONV
-    } else {
-        CallConv::Fast
-    }
+/// The calling convention of a wasm function. Every wasm function uses Cranelift's `tail`
+/// convention: `return_call` is allowed only between `tail` functions, and any function
+/// may be the target of a tail call, directly or through a table or an import. This is
+/// the one place the choice is made; every call site and definition asks here.
+pub(crate) fn call_conv_for(_decl: &FuncDecl) -> CallConv {
+    ESCAPING_CALL_CONV
 }
 
 /// The native signature of a wasm function: `(callee vmctx, caller vmctx, params...)`.

@@ -15,5 +15,5 @@ pub mod vmoffsets;
 
 pub use module::*;
 pub use trap::Trap;
-pub use tunables::{OptLevel, Tunables};
+pub use tunables::{Features, OptLevel, Tunables};
 pub use types::*;

@@ -6,13 +6,14 @@ use crate::module::{
     Import, ModuleInfo,
 };
 use crate::types::{EntityType, FuncType, GlobalType, MemoryType, RefType, TableType};
+use crate::Features;
 use anyhow::{bail, Context, Result};
 use wasmparser::{
     Encoding, FuncToValidate, FunctionBody, Parser, Payload, TypeRef, ValidPayload, Validator,
     ValidatorResources, WasmFeatures,
 };
 
-/// The WebAssembly proposals fact compiles and runs. `REFERENCE_TYPES` includes the
+/// The WebAssembly proposals fact always compiles and runs. `REFERENCE_TYPES` includes the
 /// overlong `call_indirect` encoding and `BULK_MEMORY` the `memory.copy`/`memory.fill` subset;
 /// `GC_TYPES` is no GC, but what wasmparser requires for `externref` and `funcref`.
 pub fn core_features() -> WasmFeatures {
@@ -27,6 +28,22 @@ pub fn core_features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::GC_TYPES
+}
+
+/// What wasmparser validates with for an engine's `features`: [`core_features`] and the
+/// proposals turned on. Typed function references bring wasmparser's `gc` feature, which
+/// gates `rec` groups and `sub` types; fact's own translation rejects GC heap types.
+pub fn wasm_features(features: &Features) -> WasmFeatures {
+    let mut f = core_features();
+    f.set(WasmFeatures::TAIL_CALL, features.tail_call);
+    f.set(WasmFeatures::MEMORY64, features.memory64);
+    f.set(
+        WasmFeatures::FUNCTION_REFERENCES | WasmFeatures::GC,
+        features.function_references,
+    );
+    f.set(WasmFeatures::RELAXED_SIMD, features.relaxed_simd);
+    f.set(WasmFeatures::EXCEPTIONS, features.exceptions);
+    f
 }
 
 /// The result of translating a core module.
@@ -57,13 +74,16 @@ pub fn explain_invalid(wasm: &[u8], err: anyhow::Error) -> anyhow::Error {
     }
 }
 
-/// Validates and translates the core module `wasm`.
-pub fn translate_module(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
-    translate(wasm).map_err(|e| explain_invalid(wasm, e))
+/// Validates and translates the core module `wasm`, which may use `features`.
+pub fn translate_module<'data>(
+    wasm: &'data [u8],
+    features: &Features,
+) -> Result<ModuleTranslation<'data>> {
+    translate(wasm, wasm_features(features)).map_err(|e| explain_invalid(wasm, e))
 }
 
-fn translate(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
-    let mut validator = Validator::new_with_features(core_features());
+fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_>> {
+    let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
     let mut data = Vec::new();
@@ -73,7 +93,7 @@ fn translate(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
     // The parser decodes with the validator's features: some proposals (such as compact
     // imports) are checked while decoding, not by the validator.
     let mut parser = Parser::new(0);
-    parser.set_features(core_features());
+    parser.set_features(features);
     for payload in parser.parse_all(wasm) {
         let payload = payload?;
         if let ValidPayload::Func(validator, body) = validator.payload(&payload)? {
@@ -379,7 +399,7 @@ mod tests {
     #[test]
     fn only_exported_functions_escape() {
         let wasm = sample_module();
-        let info = translate_module(&wasm).unwrap().info;
+        let info = translate_module(&wasm, &Features::default()).unwrap().info;
         assert_eq!(info.functions.len(), 2);
         assert!(!info.functions[0].escapes());
         assert_eq!(info.functions[1].func_ref, Some(0));
@@ -389,7 +409,9 @@ mod tests {
 
     #[test]
     fn malformed_and_unsupported_are_errors() {
-        let err = translate_module(b"\0asm\x01\0\0\0\x01").err().unwrap();
+        let err = translate_module(b"\0asm\x01\0\0\0\x01", &Features::default())
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("offset"), "{err}");
 
         // A module using a tail call: valid wasm, but not a proposal fact supports.
@@ -408,7 +430,7 @@ mod tests {
         m.section(&code);
         let wasm = m.finish();
         // Function bodies are validated while compiling; module-level checks pass here.
-        let t = translate_module(&wasm).unwrap();
+        let t = translate_module(&wasm, &Features::default()).unwrap();
         let (body, v) = t.bodies.into_iter().next().unwrap();
         let mut v = v.into_validator(Default::default());
         let err = v.validate(&body).unwrap_err();
@@ -443,7 +465,9 @@ mod tests {
 
     #[test]
     fn imports_one_by_one_and_compact_imports_are_unsupported() {
-        let info = translate_module(&memory_imports(false)).unwrap().info;
+        let info = translate_module(&memory_imports(false), &Features::default())
+            .unwrap()
+            .info;
         let names: Vec<_> = info
             .imports
             .iter()
@@ -452,7 +476,9 @@ mod tests {
         assert_eq!(names, [("env", "a"), ("env", "b")]);
         assert_eq!(info.num_imported_memories, 2);
 
-        let err = translate_module(&memory_imports(true)).err().unwrap();
+        let err = translate_module(&memory_imports(true), &Features::default())
+            .err()
+            .unwrap();
         assert!(err.to_string().starts_with("unsupported proposal"), "{err}");
     }
 }

@@ -19,6 +19,39 @@ pub struct Tunables {
     pub opt_level: OptLevel,
     /// Canonicalize every NaN that float arithmetic produces (deterministic NaN bits).
     pub nan_canonicalization: bool,
+    /// The WebAssembly proposals modules may use.
+    pub features: Features,
+}
+
+/// The WebAssembly proposals beyond WebAssembly 2.0 that an engine accepts; each can be
+/// turned off, and all are on by default. (WebAssembly 2.0 itself — multi-value, sign
+/// extension, saturating conversions, bulk memory, reference types, SIMD — and
+/// multi-memory and extended constant expressions are always on.)
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Features {
+    /// `return_call`, `return_call_indirect` (and `return_call_ref`).
+    pub tail_call: bool,
+    /// 64-bit memories and tables.
+    pub memory64: bool,
+    /// Typed function references, with the part of the GC proposal's type system they use
+    /// (`rec` groups, `sub`/`final` function types); not GC heap types.
+    pub function_references: bool,
+    /// The relaxed SIMD instructions.
+    pub relaxed_simd: bool,
+    /// Exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`).
+    pub exceptions: bool,
+}
+
+impl Default for Features {
+    fn default() -> Features {
+        Features {
+            tail_call: true,
+            memory64: true,
+            function_references: true,
+            relaxed_simd: true,
+            exceptions: true,
+        }
+    }
 }
 
 /// Cranelift's optimization level.
@@ -41,6 +74,7 @@ impl Default for Tunables {
             consume_fuel: false,
             opt_level: OptLevel::Speed,
             nan_canonicalization: false,
+            features: Features::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use fact_environ::component::adapt::{self, AdapterModule};
 use fact_environ::component::*;
+use fact_environ::Features;
 use std::path::Path;
 
 /// A function signature to test: named type definitions (records, variants, enums and
@@ -63,7 +64,7 @@ fn core_sigs(s: &Sig) -> (String, String) {
         s.sig
     );
     let wasm = wat::parse_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let plan = translate(&wasm)
+    let plan = translate(&wasm, &Features::default())
         .unwrap_or_else(|e| panic!("{e:#}\n{text}"))
         .plan;
     let ImportType::Func(ty) = plan.imports["f"] else {
@@ -143,7 +144,9 @@ fn opts(encoding: &str, memory: &str, post_return: bool) -> String {
 
 fn compile(wat_text: &str) -> (Plan, Vec<AdapterModule>) {
     let wasm = wat::parse_str(wat_text).unwrap_or_else(|e| panic!("{e}\n{wat_text}"));
-    let mut plan = translate(&wasm).unwrap_or_else(|e| panic!("{e:#}")).plan;
+    let mut plan = translate(&wasm, &Features::default())
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .plan;
     let modules = adapt::compile_adapters(&mut plan).unwrap_or_else(|e| panic!("{e:#}"));
     for m in &modules {
         adapt::validate(&m.wasm).unwrap_or_else(|e| {

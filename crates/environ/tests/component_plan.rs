@@ -2,17 +2,22 @@
 //! just that translation succeeds.
 
 use fact_environ::component::*;
+use fact_environ::Features;
 
 fn plan(wat: &str) -> Plan {
     let wasm = wat::parse_str(wat).unwrap();
-    translate(&wasm).unwrap_or_else(|e| panic!("{e:#}")).plan
+    translate(&wasm, &Features::default())
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .plan
 }
 
 fn error(wat: &str) -> String {
     let wasm = wat::parse_str(wat).unwrap();
     format!(
         "{:#}",
-        translate(&wasm).err().expect("translation should fail")
+        translate(&wasm, &Features::default())
+            .err()
+            .expect("translation should fail")
     )
 }
 
@@ -381,7 +386,11 @@ fn invalid_and_unsupported_components_are_errors() {
     let e = error(r#"(component (component $C) (export "c" (component $C)))"#);
     assert!(e.contains("exporting a whole component"), "{e}");
     let wasm = wat::parse_str("(module)").unwrap();
-    assert!(format!("{:#}", translate(&wasm).err().unwrap()).contains("core module"));
+    assert!(format!(
+        "{:#}",
+        translate(&wasm, &Features::default()).err().unwrap()
+    )
+    .contains("core module"));
     let e = error(
         r#"(component (core module $M (func (export "f") (param i64) (result i64) local.get 0 return_call 0)))"#,
     );
@@ -397,7 +406,10 @@ fn async_options_are_rejected_as_unsupported() {
           (func (export "f") (canon lift (core func $m "f") async (callback (func $m "f")))))"#,
     );
     let Ok(wasm) = wasm else { return };
-    let e = format!("{:#}", translate(&wasm).err().unwrap());
+    let e = format!(
+        "{:#}",
+        translate(&wasm, &Features::default()).err().unwrap()
+    );
     assert!(e.contains("unsupported"), "{e}");
 }
 
@@ -422,7 +434,10 @@ fn post_mvp_component_features_are_unsupported_proposals() {
         let Ok(wasm) = wat::parse_str(wat) else {
             panic!("`wat` does not parse {wat}");
         };
-        let e = format!("{:#}", translate(&wasm).err().expect(wat));
+        let e = format!(
+            "{:#}",
+            translate(&wasm, &Features::default()).err().expect(wat)
+        );
         assert!(e.starts_with("unsupported proposal: "), "{wat}: {e}");
     }
 }
@@ -442,7 +457,7 @@ fn implements_and_external_id_annotations_are_accepted() {
         ),
     ] {
         let wasm = wat::parse_str(wat).unwrap();
-        let plan = translate(&wasm)
+        let plan = translate(&wasm, &Features::default())
             .unwrap_or_else(|e| panic!("{wat}: {e:#}"))
             .plan;
         assert!(
@@ -458,7 +473,10 @@ fn invalid_post_mvp_components_are_validation_errors() {
     // Invalid under today's rules too (streams of `char` are not allowed): a validation
     // error, not an unsupported proposal.
     let wasm = wat::parse_str("(component (type (stream char)))").unwrap();
-    let e = format!("{:#}", translate(&wasm).err().unwrap());
+    let e = format!(
+        "{:#}",
+        translate(&wasm, &Features::default()).err().unwrap()
+    );
     assert!(!e.contains("unsupported proposal"), "{e}");
 }
 
@@ -467,6 +485,9 @@ fn a_truncated_module_section_is_an_error() {
     // The module section is the only section: every cut after the header is inside it.
     let wasm = wat::parse_str("(component (core module (func)))").unwrap();
     for len in 9..wasm.len() {
-        assert!(translate(&wasm[..len]).is_err(), "{len}");
+        assert!(
+            translate(&wasm[..len], &Features::default()).is_err(),
+            "{len}"
+        );
     }
 }

@@ -70,6 +70,38 @@ impl Config {
         self
     }
 
+    /// Accept the tail-call proposal (`return_call`, `return_call_indirect`,
+    /// `return_call_ref`). On by default.
+    pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Config {
+        self.tunables.features.tail_call = enable;
+        self
+    }
+
+    /// Accept 64-bit memories and tables (memory64). On by default.
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Config {
+        self.tunables.features.memory64 = enable;
+        self
+    }
+
+    /// Accept typed function references, with `rec` groups and `sub` function types. On
+    /// by default. (GC heap types — structs, arrays, `i31` — are not supported.)
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Config {
+        self.tunables.features.function_references = enable;
+        self
+    }
+
+    /// Accept the relaxed SIMD instructions. On by default.
+    pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Config {
+        self.tunables.features.relaxed_simd = enable;
+        self
+    }
+
+    /// Accept exception handling (tags, `throw`, `throw_ref`, `try_table`). On by default.
+    pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Config {
+        self.tunables.features.exceptions = enable;
+        self
+    }
+
     /// Write the Cranelift IR of every function compiled to a `.clif` file in `dir`
     /// (`{module}-{index}[-{name}].clif`), for looking at what wasm becomes.
     pub fn emit_clif(&mut self, dir: impl Into<PathBuf>) -> &mut Config {

@@ -61,6 +61,11 @@ impl Engine {
         &self.inner.config
     }
 
+    /// The proposals modules compiled by this engine may use.
+    pub(crate) fn features(&self) -> &fact_environ::Features {
+        &self.inner.config.tunables.features
+    }
+
     pub(crate) fn compiler(&self) -> &Compiler {
         &self.inner.compiler
     }

@@ -39,7 +39,7 @@ pub struct ExportType<'a> {
 /// Parses text (or passes binary through), validates, compiles, and writes the artifact.
 pub(crate) fn compile_artifact(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>> {
     let wasm = wat::parse_bytes(bytes)?;
-    let translation = translate_module(&wasm)?;
+    let translation = translate_module(&wasm, engine.features())?;
     let name = translation
         .info
         .name

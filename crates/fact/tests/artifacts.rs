@@ -146,11 +146,12 @@ fn malformed_invalid_and_unsupported_modules_are_errors() {
     assert!(!format!("{err:#}").is_empty());
     let err = Module::new(&engine, "(module (func (result i32) i64.const 1))").unwrap_err();
     assert!(format!("{err:#}").contains("type mismatch"), "{err:#}");
-    let err = Module::new(
-        &engine,
-        "(module (func (param i32)) (func (return_call 0 (i32.const 1))))",
-    )
-    .unwrap_err();
+    // A proposal turned off in the configuration is an unsupported proposal.
+    let tail_call = "(module (func (param i32)) (func (return_call 0 (i32.const 1))))";
+    Module::new(&engine, tail_call).unwrap();
+    let mut config = Config::new();
+    config.wasm_tail_call(false);
+    let err = Module::new(&Engine::new(&config).unwrap(), tail_call).unwrap_err();
     assert!(
         format!("{err:#}").contains("unsupported proposal"),
         "{err:#}"

@@ -596,6 +596,29 @@ pub fn config() -> fact::Config {
     config
 }
 
+/// A script may change the engine it runs on with a first line
+/// `;; fact-config: max-wasm-stack=BYTES` (the only setting so far): for example, to show
+/// that something runs in a small stack.
+fn script_engine(engine: &Engine, text: &str) -> Result<Option<Engine>> {
+    let Some(settings) = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix(";; fact-config:"))
+    else {
+        return Ok(None);
+    };
+    let mut config = engine.config().clone();
+    for setting in settings.split_whitespace() {
+        match setting.split_once('=') {
+            Some(("max-wasm-stack", bytes)) => {
+                config.max_wasm_stack(bytes.parse().context("max-wasm-stack takes a number")?);
+            }
+            _ => bail!("unknown fact-config setting `{setting}`"),
+        }
+    }
+    Ok(Some(Engine::new(&config)?))
+}
+
 /// Runs the script `text` (named `name` in reports). Directives on lines in `skip_lines`
 /// are skipped with the given reason.
 pub fn run_script(
@@ -608,6 +631,14 @@ pub fn run_script(
         file: name.to_string(),
         ..Default::default()
     };
+    let own_engine = match script_engine(engine, text) {
+        Ok(e) => e,
+        Err(e) => {
+            report.error = Some(format!("{e:#}"));
+            return report;
+        }
+    };
+    let engine = own_engine.as_ref().unwrap_or(engine);
     // Scripts such as `names.wast` use bidirectional and invisible characters on purpose.
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);

@@ -50,7 +50,8 @@ impl Translator<'_, '_> {
         func
     }
 
-    pub(crate) fn call(&mut self, callee: u32) {
+    /// `call` or, with `tail`, `return_call` of function `callee`.
+    pub(crate) fn call(&mut self, callee: u32, tail: bool) {
         let module = self.module();
         let decl = module.functions[callee as usize];
         let ty = &module.types[decl.ty as usize];
@@ -71,16 +72,27 @@ impl Translator<'_, '_> {
                 .env
                 .vmctx_ptr(&mut self.b, self.vmctx, slot + func_ref::VMCTX);
             let sig = self.signature(decl.ty, call_conv_for(&decl));
+            if tail {
+                self.b.ins().return_call_indirect(sig, code, &args);
+                self.reachable = false;
+                return;
+            }
             self.b.ins().call_indirect(sig, code, &args)
         } else {
             let func = self.direct_callee(callee);
+            if tail {
+                self.b.ins().return_call(func, &args);
+                self.reachable = false;
+                return;
+            }
             self.b.ins().call(func, &args)
         };
         let results = self.b.inst_results(call).to_vec();
         self.stack.extend(results);
     }
 
-    pub(crate) fn call_indirect(&mut self, type_index: u32, table: u32) {
+    /// `call_indirect` or, with `tail`, `return_call_indirect`.
+    pub(crate) fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
         let module = self.module();
         let ty = &module.types[type_index as usize];
         let index = self.pop();
@@ -134,6 +146,11 @@ impl Translator<'_, '_> {
         call_args.extend(args);
         // Whatever sits in a table escapes its module, so it has the escaping convention.
         let sig = self.signature(type_index, ESCAPING_CALL_CONV);
+        if tail {
+            self.b.ins().return_call_indirect(sig, code, &call_args);
+            self.reachable = false;
+            return;
+        }
         let call = self.b.ins().call_indirect(sig, code, &call_args);
         let results = self.b.inst_results(call).to_vec();
         self.stack.extend(results);

@@ -244,6 +244,8 @@ impl<'a> FuncEnv<'a> {
             | O::Return
             | O::Call { .. }
             | O::CallIndirect { .. }
+            | O::ReturnCall { .. }
+            | O::ReturnCallIndirect { .. }
             | O::Unreachable => self.flush_fuel(b, vmctx),
             _ => {}
         }

@@ -192,11 +192,16 @@ impl<'m, 'f> Translator<'m, 'f> {
             O::BrTable { ref targets } => self.br_table(targets)?,
             O::Return => self.return_(),
 
-            O::Call { function_index } => self.call(function_index),
+            O::Call { function_index } => self.call(function_index, false),
+            O::ReturnCall { function_index } => self.call(function_index, true),
             O::CallIndirect {
                 type_index,
                 table_index,
-            } => self.call_indirect(type_index, table_index),
+            } => self.call_indirect(type_index, table_index, false),
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, true),
 
             O::Drop => {
                 self.pop();

@@ -11,6 +11,7 @@ pub use plan::*;
 pub use types::*;
 
 use crate::translate::{translate_module, ModuleTranslation};
+use crate::Features;
 use anyhow::{Context, Result};
 
 /// A translated component: its plan and its static core modules.
@@ -24,13 +25,14 @@ pub struct ComponentInfo<'data> {
     pub module_offsets: Vec<usize>,
 }
 
-/// Validates, translates and flattens the component `wasm`.
-pub fn translate(wasm: &[u8]) -> Result<ComponentInfo<'_>> {
-    let translation = translate::translate_component(wasm)?;
+/// Validates, translates and flattens the component `wasm`, whose core modules may use
+/// `features`.
+pub fn translate<'data>(wasm: &'data [u8], features: &Features) -> Result<ComponentInfo<'data>> {
+    let translation = translate::translate_component(wasm, features)?;
     let mut modules = Vec::with_capacity(translation.modules.len());
     for (i, m) in translation.modules.iter().enumerate() {
         modules.push(
-            translate_module(m.wasm)
+            translate_module(m.wasm, features)
                 .with_context(|| format!("in core module {i} (at offset {:#x})", m.offset))?,
         );
     }

@@ -3,7 +3,8 @@
 //! modules are kept as byte ranges and translated separately. The second pass
 //! ([`super::inline`]) evaluates these definitions into the flattened plan.
 
-use crate::translate::core_features;
+use crate::translate::wasm_features;
+use crate::Features;
 use anyhow::{bail, Context, Result};
 use wasmparser::types::Types;
 use wasmparser::{
@@ -25,8 +26,8 @@ use wasmparser::{
 /// enabled. A component that is invalid per the current specification fails that second
 /// validation too, and keeps its validation error. (The translation still rejects each
 /// extension's constructs by itself, should one get past validation.)
-pub fn component_features() -> WasmFeatures {
-    core_features() | WasmFeatures::COMPONENT_MODEL | WasmFeatures::CM_IMPLEMENTS
+pub fn component_features(features: &Features) -> WasmFeatures {
+    wasm_features(features) | WasmFeatures::COMPONENT_MODEL | WasmFeatures::CM_IMPLEMENTS
 }
 
 /// A core module defined in the component.
@@ -100,13 +101,17 @@ fn explain(wasm: &[u8], err: anyhow::Error) -> anyhow::Error {
     err
 }
 
-/// Validates a component binary and records its definitions.
-pub fn translate_component(wasm: &[u8]) -> Result<ComponentTranslation<'_>> {
-    translate(wasm).map_err(|e| explain(wasm, e))
+/// Validates a component binary, whose core modules may use `features`, and records its
+/// definitions.
+pub fn translate_component<'data>(
+    wasm: &'data [u8],
+    features: &Features,
+) -> Result<ComponentTranslation<'data>> {
+    translate(wasm, component_features(features)).map_err(|e| explain(wasm, e))
 }
 
-fn translate(wasm: &[u8]) -> Result<ComponentTranslation<'_>> {
-    let mut validator = Validator::new_with_features(component_features());
+fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ComponentTranslation<'_>> {
+    let mut validator = Validator::new_with_features(features);
     let mut components = Vec::new();
     let mut modules = Vec::new();
     let mut stack: Vec<Vec<Item<'_>>> = Vec::new();
@@ -118,7 +123,7 @@ fn translate(wasm: &[u8]) -> Result<ComponentTranslation<'_>> {
     // The parser decodes with the validator's features: some extensions (such as options on
     // import and export names) are checked while decoding, not by the validator.
     let mut parser = Parser::new(0);
-    parser.set_features(component_features());
+    parser.set_features(features);
     for payload in parser.parse_all(wasm) {
         let payload = payload?;
         let valid = validator.payload(&payload)?;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 /// Parses (text or binary), translates, fuses and compiles a component into an artifact.
 pub(crate) fn compile_component(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>> {
     let wasm = wat::parse_bytes(bytes)?;
-    let info = component::translate(&wasm)?;
+    let info = component::translate(&wasm, engine.features())?;
     let mut plan = info.plan;
     let adapter_modules = adapt::compile_adapters(&mut plan).context("compiling fused adapters")?;
 
@@ -34,7 +34,7 @@ pub(crate) fn compile_component(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>
         builder.add_module(compiled, &name)?;
     }
     for (i, m) in adapter_modules.iter().enumerate() {
-        let translation = translate_module(&m.wasm)
+        let translation = translate_module(&m.wasm, engine.features())
             .with_context(|| format!("internal error: adapter module {i} is invalid"))?;
         let compiled = compiler.compile_module(translation, &m.wasm, &format!("adapters{i}"))?;
         builder.add_module(compiled, &format!("adapters{i}"))?;
