@@ -11,6 +11,7 @@ pub enum BuiltinType {
     /// A pointer (the vmctx, or a reference value).
     Ptr,
     I32,
+    I64,
 }
 
 macro_rules! builtins {
@@ -52,29 +53,31 @@ macro_rules! builtins {
     (@result $r:ident) => { Some(BuiltinType::$r) };
 }
 
+// Addresses, sizes and element indices are 64-bit for every memory and table: 32-bit ones
+// pass them zero-extended, 64-bit ones (memory64) as they are.
 builtins! {
     /// `(memory, delta_pages) -> old_pages or -1`.
-    memory_grow(I32, I32) -> I32;
+    memory_grow(I32, I64) -> I64;
     /// `(dst_memory, dst, src_memory, src, len) -> status`.
-    memory_copy(I32, I32, I32, I32, I32) -> I32;
+    memory_copy(I32, I64, I32, I64, I64) -> I32;
     /// `(memory, dst, byte, len) -> status`.
-    memory_fill(I32, I32, I32, I32) -> I32;
+    memory_fill(I32, I64, I32, I64) -> I32;
     /// `(memory, data_segment, dst, src, len) -> status`.
-    memory_init(I32, I32, I32, I32, I32) -> I32;
+    memory_init(I32, I32, I64, I32, I32) -> I32;
     /// `(data_segment)`.
     data_drop(I32);
     /// `(table, delta, init) -> old_size or -1`.
-    table_grow(I32, I32, Ptr) -> I32;
+    table_grow(I32, I64, Ptr) -> I64;
     /// `(table, dst, value, len) -> status`.
-    table_fill(I32, I32, Ptr, I32) -> I32;
+    table_fill(I32, I64, Ptr, I64) -> I32;
     /// `(dst_table, src_table, dst, src, len) -> status`.
-    table_copy(I32, I32, I32, I32, I32) -> I32;
+    table_copy(I32, I32, I64, I64, I64) -> I32;
     /// `(table, elem_segment, dst, src, len) -> status`.
-    table_init(I32, I32, I32, I32, I32) -> I32;
+    table_init(I32, I32, I64, I32, I32) -> I32;
     /// `(elem_segment)`.
     elem_drop(I32);
     /// `(index)`: records the trap of a `call_indirect` through a null entry at `index`.
-    uninitialized_element(I32);
+    uninitialized_element(I64);
 }
 
 impl Builtin {

@@ -66,6 +66,9 @@ impl ModuleTranslation<'_> {
 /// Explains a validation failure: if the module is valid once every proposal is enabled, the
 /// problem is a proposal fact does not support, and the error says so.
 pub fn explain_invalid(wasm: &[u8], err: anyhow::Error) -> anyhow::Error {
+    if format!("{err:#}").starts_with("unsupported proposal") {
+        return err;
+    }
     let mut all = Validator::new_with_features(WasmFeatures::all());
     if all.validate_all(wasm).is_ok() {
         anyhow::anyhow!("unsupported proposal: {err:#}")

@@ -177,13 +177,41 @@ impl fmt::Display for Limits {
 pub struct TableType {
     pub element: RefType,
     pub limits: Limits,
+    /// Indexed with `i64` (memory64's 64-bit tables) rather than `i32`.
+    pub table64: bool,
 }
 
 impl TableType {
-    pub fn from_wasmparser(ty: &wasmparser::TableType) -> anyhow::Result<TableType> {
-        if ty.table64 {
-            anyhow::bail!("unsupported proposal: 64-bit tables need memory64");
+    /// A table indexed with `i32`.
+    pub fn new(element: RefType, min: u32, max: Option<u32>) -> TableType {
+        TableType {
+            element,
+            limits: Limits {
+                min: min.into(),
+                max: max.map(u64::from),
+            },
+            table64: false,
         }
+    }
+
+    /// The largest number of elements a table of this index type can have.
+    pub fn max_elements(&self) -> u64 {
+        if self.table64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        }
+    }
+
+    /// Import matching: the element types are equal, so are the index types, and the
+    /// limits match.
+    pub fn matches(&self, expected: &TableType) -> bool {
+        self.element == expected.element
+            && self.table64 == expected.table64
+            && self.limits.matches(&expected.limits)
+    }
+
+    pub fn from_wasmparser(ty: &wasmparser::TableType) -> anyhow::Result<TableType> {
         if ty.shared {
             anyhow::bail!("unsupported proposal: shared tables need shared-everything threads");
         }
@@ -193,41 +221,68 @@ impl TableType {
                 min: ty.initial,
                 max: ty.maximum,
             },
+            table64: ty.table64,
         })
     }
 }
 
 impl fmt::Display for TableType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "(table {} {})", self.limits, self.element)
+        let index = if self.table64 { "i64 " } else { "" };
+        write!(f, "(table {index}{} {})", self.limits, self.element)
     }
 }
 
-/// A 32-bit linear memory type; sizes are in 64 KiB pages.
+/// A linear memory type; sizes are in 64 KiB pages.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemoryType {
     pub limits: Limits,
+    /// Indexed with `i64` (memory64) rather than `i32`.
+    pub memory64: bool,
 }
 
 /// The size of a wasm page in bytes.
 pub const WASM_PAGE_SIZE: u64 = 0x1_0000;
 /// The largest number of pages of a 32-bit memory.
 pub const MAX_WASM_PAGES: u64 = 0x1_0000;
+/// The largest number of pages of a 64-bit memory (2^64 bytes).
+pub const MAX_WASM64_PAGES: u64 = 1 << 48;
 
 impl MemoryType {
+    /// A 32-bit memory.
     pub fn new(min: u32, max: Option<u32>) -> MemoryType {
         MemoryType {
             limits: Limits {
                 min: min.into(),
                 max: max.map(u64::from),
             },
+            memory64: false,
         }
     }
 
-    pub fn from_wasmparser(ty: &wasmparser::MemoryType) -> anyhow::Result<MemoryType> {
-        if ty.memory64 {
-            anyhow::bail!("unsupported proposal: 64-bit memories need memory64");
+    /// A 64-bit memory.
+    pub fn new64(min: u64, max: Option<u64>) -> MemoryType {
+        MemoryType {
+            limits: Limits { min, max },
+            memory64: true,
         }
+    }
+
+    /// The most pages a memory of this index type can have.
+    pub fn max_pages(&self) -> u64 {
+        if self.memory64 {
+            MAX_WASM64_PAGES
+        } else {
+            MAX_WASM_PAGES
+        }
+    }
+
+    /// Import matching: the index types are equal and the limits match.
+    pub fn matches(&self, expected: &MemoryType) -> bool {
+        self.memory64 == expected.memory64 && self.limits.matches(&expected.limits)
+    }
+
+    pub fn from_wasmparser(ty: &wasmparser::MemoryType) -> anyhow::Result<MemoryType> {
         if ty.shared {
             anyhow::bail!("unsupported proposal: shared memories need threads");
         }
@@ -239,13 +294,15 @@ impl MemoryType {
                 min: ty.initial,
                 max: ty.maximum,
             },
+            memory64: ty.memory64,
         })
     }
 }
 
 impl fmt::Display for MemoryType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "(memory {})", self.limits)
+        let index = if self.memory64 { "i64 " } else { "" };
+        write!(f, "(memory {index}{})", self.limits)
     }
 }
 

@@ -259,12 +259,13 @@ impl Table {
         store.0.opaque.runtime.tables[self.id].ty()
     }
 
-    pub fn size(&self, store: impl AsContext) -> u32 {
+    /// The number of elements (a 64-bit table's as well as a 32-bit one's).
+    pub fn size(&self, store: impl AsContext) -> u64 {
         let store = store.as_context();
         store.0.opaque.runtime.tables[self.id].len()
     }
 
-    pub fn get(&self, mut store: impl AsContextMut, index: u32) -> Option<Val> {
+    pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Val> {
         let store = &mut store.as_context_mut().0.opaque;
         let table = &store.runtime.tables[self.id];
         let raw = table.get(index)?;
@@ -272,7 +273,7 @@ impl Table {
         Some(Val::from_raw(store, fact_runtime::ValRaw::ptr(raw), ty))
     }
 
-    pub fn set(&self, mut store: impl AsContextMut, index: u32, val: Val) -> Result<()> {
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
         let store = &mut store.as_context_mut().0.opaque;
         store.check(self.store)?;
         let elem = store.runtime.tables[self.id].element_type();
@@ -284,7 +285,7 @@ impl Table {
     }
 
     /// Grows by `delta` elements set to `init`, returning the old size.
-    pub fn grow(&self, mut store: impl AsContextMut, delta: u32, init: Val) -> Result<u32> {
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = &mut store.as_context_mut().0.opaque;
         store.check(self.store)?;
         let elem = store.runtime.tables[self.id].element_type();

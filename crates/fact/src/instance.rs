@@ -93,10 +93,8 @@ pub(crate) fn check_import(
     };
     let ok = match (expected, &found) {
         (EntityType::Func(a), EntityType::Func(b)) => a == b,
-        (EntityType::Table(a), EntityType::Table(b)) => {
-            a.element == b.element && b.limits.matches(&a.limits)
-        }
-        (EntityType::Memory(a), EntityType::Memory(b)) => b.limits.matches(&a.limits),
+        (EntityType::Table(a), EntityType::Table(b)) => b.matches(a),
+        (EntityType::Memory(a), EntityType::Memory(b)) => b.matches(a),
         (EntityType::Global(a), EntityType::Global(b)) => a == b,
         _ => false,
     };

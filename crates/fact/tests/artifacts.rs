@@ -156,7 +156,10 @@ fn malformed_invalid_and_unsupported_modules_are_errors() {
         format!("{err:#}").contains("unsupported proposal"),
         "{err:#}"
     );
-    let err = Module::new(&engine, "(module (memory i64 1))").unwrap_err();
+    Module::new(&engine, "(module (memory i64 1))").unwrap();
+    let mut config = Config::new();
+    config.wasm_memory64(false);
+    let err = Module::new(&Engine::new(&config).unwrap(), "(module (memory i64 1))").unwrap_err();
     assert!(
         format!("{err:#}").contains("unsupported proposal"),
         "{err:#}"

@@ -155,10 +155,7 @@ fn memories_tables_and_globals() {
     .unwrap();
     let t = Table::new(
         &mut store,
-        TableType {
-            element: RefType::FuncRef,
-            limits: Limits { min: 2, max: None },
-        },
+        TableType::new(RefType::FuncRef, 2, None),
         Val::FuncRef(None),
     )
     .unwrap();
@@ -337,4 +334,63 @@ fn dynamic_host_functions() {
     })
     .unwrap();
     assert!(bad.call(&mut store, &[], &mut [Val::I32(0)]).is_err());
+}
+
+#[test]
+fn sixty_four_bit_memories_and_tables() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    // A 64-bit memory made by the host grows past 4 GiB (pages are reserved, not
+    // touched), and wasm sees the same size through 64-bit indices.
+    let memory = Memory::new(&mut store, MemoryType::new64(1, Some(70_000))).unwrap();
+    assert!(memory.ty(&store).memory64);
+    assert_eq!(memory.grow(&mut store, 65_536).unwrap(), 1);
+    assert_eq!(memory.size(&store), 65_537);
+    assert!(memory.data_size(&store) as u64 > u64::from(u32::MAX));
+    let mut table_ty = TableType::new(RefType::FuncRef, 3, None);
+    table_ty.table64 = true;
+    let table = Table::new(&mut store, table_ty, Val::FuncRef(None)).unwrap();
+    assert_eq!(table.grow(&mut store, 2, Val::FuncRef(None)).unwrap(), 3);
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "" "m" (memory i64 1))
+          (import "" "t" (table i64 1 funcref))
+          (func (export "size") (result i64 i64) (memory.size) (table.size))
+          (func (export "poke") (param i64 i32) (i32.store8 (local.get 0) (local.get 1)))
+          (func (export "grow") (result i64) (memory.grow (i64.const 1))))"#,
+    )
+    .unwrap();
+    let instance = Instance::new(&mut store, &module, &[memory.into(), table.into()]).unwrap();
+    let size = instance
+        .get_typed_func::<(), (i64, i64)>(&mut store, "size")
+        .unwrap();
+    assert_eq!(size.call(&mut store, ()).unwrap(), (65_537, 5));
+    // A store just past 4 GiB lands where the host sees it.
+    let poke = instance
+        .get_typed_func::<(i64, i32), ()>(&mut store, "poke")
+        .unwrap();
+    let far = (1u64 << 32) + 7;
+    poke.call(&mut store, (far as i64, 42)).unwrap();
+    assert_eq!(memory.data(&store)[far as usize], 42);
+    let err = poke.call(&mut store, (65_537 << 16, 1)).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("out of bounds memory access"),
+        "{err:#}"
+    );
+    let grow = instance
+        .get_typed_func::<(), i64>(&mut store, "grow")
+        .unwrap();
+    assert_eq!(grow.call(&mut store, ()).unwrap(), 65_537);
+    // 64-bit and 32-bit memories do not match each other's imports.
+    let err = Instance::new(
+        &mut store,
+        &Module::new(&engine, r#"(module (import "" "m" (memory 1)))"#).unwrap(),
+        &[memory.into()],
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("incompatible import type"),
+        "{err:#}"
+    );
 }

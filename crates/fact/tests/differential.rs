@@ -171,8 +171,40 @@ impl Rng {
     }
 }
 
-/// wasm-smith configured to fact's feature set exactly.
-fn smith_config() -> wasm_smith::Config {
+/// Which proposals a case's module may use, and what it is compared with.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Profile {
+    /// What both fact and wasmi implement (WebAssembly 2.0, multi-memory, extended
+    /// constants, tail calls): compared with wasmi.
+    Shared,
+    /// Also what wasmi (as built here) does not: 64-bit memories and tables, relaxed SIMD.
+    /// fact's configurations are compared with each other.
+    FactOnly,
+}
+
+impl Profile {
+    /// Every fourth case is fact-only.
+    fn of(seed: u64) -> Profile {
+        if seed % 4 == 3 {
+            Profile::FactOnly
+        } else {
+            Profile::Shared
+        }
+    }
+
+    fn wasm_features(self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as F;
+        let shared = core_features() | F::TAIL_CALL;
+        match self {
+            Profile::Shared => shared,
+            Profile::FactOnly => shared | F::MEMORY64,
+        }
+    }
+}
+
+/// wasm-smith configured to a profile's proposals exactly.
+fn smith_config(profile: Profile) -> wasm_smith::Config {
+    let fact_only = profile == Profile::FactOnly;
     wasm_smith::Config {
         // fact's proposals.
         simd_enabled: true,
@@ -184,13 +216,13 @@ fn smith_config() -> wasm_smith::Config {
         extended_const_enabled: true,
         max_memories: 2,
         max_tables: 2,
-        // Everything else off.
+        tail_call_enabled: true,
         relaxed_simd_enabled: false,
-        tail_call_enabled: false,
+        memory64_enabled: fact_only,
+        // Everything else off.
         threads_enabled: false,
         exceptions_enabled: false,
         gc_enabled: false,
-        memory64_enabled: false,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
         shared_everything_threads_enabled: false,
@@ -204,6 +236,7 @@ fn smith_config() -> wasm_smith::Config {
         // maximum well inside what either engine can allocate.
         memory_max_size_required: true,
         max_memory32_bytes: 16 << 16,
+        max_memory64_bytes: 16 << 16,
         table_max_size_required: true,
         max_table_elements: 1_000,
         // Something to call.
@@ -221,13 +254,14 @@ fn smith_config() -> wasm_smith::Config {
 /// The module of case `seed`, if wasm-smith made one inside fact's feature set, and the
 /// case's random stream, positioned where argument generation starts.
 fn generate(seed: u64) -> Option<(Vec<u8>, Rng)> {
+    let profile = Profile::of(seed);
     let mut rng = Rng(seed);
     let input = rng.bytes(4096);
     let mut u = Unstructured::new(&input);
-    let mut module = wasm_smith::Module::new(smith_config(), &mut u).ok()?;
+    let mut module = wasm_smith::Module::new(smith_config(profile), &mut u).ok()?;
     module.ensure_termination(TERMINATION_FUEL).ok()?;
     let wasm = module.to_bytes();
-    let mut validator = wasmparser::Validator::new_with_features(core_features());
+    let mut validator = wasmparser::Validator::new_with_features(profile.wasm_features());
     validator.validate_all(&wasm).ok()?;
     Some((wasm, rng))
 }
@@ -359,6 +393,10 @@ fn wasmi_snapshot(store: &wasmi::Store<()>, instance: &wasmi::Instance) -> Snaps
 /// termination fuel, so that only recursion that could exhaust fact's stack too ends a
 /// case as inconclusive.
 fn oracle(engine: &wasmi::Engine, seed: u64) -> Record {
+    // Fact-only cases have fact for reference; the record is a placeholder.
+    if Profile::of(seed) == Profile::FactOnly {
+        return Record::NotAccepted;
+    }
     let Some((wasm, mut rng)) = generate(seed) else {
         return Record::NotAccepted;
     };
@@ -612,6 +650,34 @@ impl FactRun {
     }
 }
 
+/// The record of a fact-only case, from fact's default configuration.
+fn fact_record(engine: &Engine, seed: u64) -> Record {
+    let Some((wasm, mut rng)) = generate(seed) else {
+        return Record::NotAccepted;
+    };
+    let mut run = match FactRun::new(engine, &wasm, seed, "fact") {
+        Ok(run) => run,
+        Err(outcome) => return Record::InstantiationTrap(outcome),
+    };
+    let funcs = run.funcs();
+    let mut calls = Vec::new();
+    for (name, params) in &funcs {
+        let args = arguments(&mut rng, params);
+        let outcome = run.call(name, &args);
+        let stop = outcome == Outcome::StackExhausted;
+        let state = run.snapshot();
+        calls.push(Call {
+            func: name.clone(),
+            outcome,
+            state,
+        });
+        if stop {
+            break;
+        }
+    }
+    Record::Ran { funcs, calls }
+}
+
 /// fact's configurations, each compared with the oracle.
 fn fact_engines() -> Vec<(&'static str, Engine)> {
     let mut no_opt = Config::new();
@@ -808,10 +874,15 @@ fn main() {
         (0u64, 0u64, 0u64, Vec::new(), 0usize);
     let (mut mismatches, mut oracle_wrong) = (Vec::new(), Vec::new());
     for s in seed..seed + cases {
-        let mut result = match oracle.record(s) {
-            Ok(record) => run_case(s, record, &facts),
-            Err(death) => CaseResult::OracleCrashed(death),
+        let from_oracle = oracle.record(s);
+        let mut result = match (Profile::of(s), from_oracle) {
+            (Profile::FactOnly, _) => run_case(s, fact_record(&facts[0].1, s), &facts[1..]),
+            (Profile::Shared, Ok(record)) => run_case(s, record, &facts),
+            (Profile::Shared, Err(death)) => CaseResult::OracleCrashed(death),
         };
+        if let (Profile::FactOnly, CaseResult::Mismatch(what)) = (Profile::of(s), &result) {
+            panic!("seed {s}: fact's configurations disagree: {what}");
+        }
         if let CaseResult::Mismatch(what) = &result {
             // wasmi's results on some modules depend on what its process ran before (the
             // cases where it crashes show its memory being corrupted): ask a fresh process.

@@ -341,15 +341,23 @@ impl StoreData {
         for (i, elem) in info.elems.iter().enumerate() {
             match &elem.mode {
                 ElemMode::Active { table, offset } => {
-                    let offset = instance.eval_const(self, offset).get_i32() as u32;
+                    // The offset has the table's index type.
+                    let offset = instance.eval_const(self, offset);
+                    let offset = if info.tables[*table as usize].table64 {
+                        offset.get_i64() as u64
+                    } else {
+                        u64::from(offset.get_i32() as u32)
+                    };
                     let values = instance.elem_values(self, i);
                     let table = &mut self.tables[instance.table_id(*table)];
-                    let end = u64::from(offset) + values.len() as u64;
-                    if end > u64::from(table.len()) {
+                    let fits = offset
+                        .checked_add(values.len() as u64)
+                        .is_some_and(|end| end <= table.len());
+                    if !fits {
                         return Err(Trap::TableOutOfBounds.into());
                     }
                     for (j, v) in values.into_iter().enumerate() {
-                        table.set(offset + j as u32, v);
+                        table.set(offset + j as u64, v);
                     }
                     instance.dropped_elems[i] = true;
                 }
@@ -359,16 +367,23 @@ impl StoreData {
         }
         for (i, seg) in info.data.iter().enumerate() {
             if let DataMode::Active { memory, offset } = &seg.mode {
-                let offset = instance.eval_const(self, offset).get_i32() as u32 as usize;
+                // The offset has the memory's index type.
+                let offset = instance.eval_const(self, offset);
+                let offset = if info.memories[*memory as usize].memory64 {
+                    offset.get_i64() as u64
+                } else {
+                    u64::from(offset.get_i32() as u32)
+                };
                 let bytes = module.data_segment(i);
                 let memory = &mut self.memories[instance.memory_id(*memory)];
-                let end = offset.checked_add(bytes.len());
-                match end {
-                    Some(end) if end <= memory.len() => {
-                        memory.data_mut()[offset..end].copy_from_slice(bytes)
-                    }
-                    _ => return Err(Trap::MemoryOutOfBounds.into()),
+                let fits = offset
+                    .checked_add(bytes.len() as u64)
+                    .is_some_and(|end| end <= memory.len() as u64);
+                if !fits {
+                    return Err(Trap::MemoryOutOfBounds.into());
                 }
+                let offset = offset as usize;
+                memory.data_mut()[offset..offset + bytes.len()].copy_from_slice(bytes);
                 instance.dropped_data[i] = true;
             }
         }

@@ -14,33 +14,30 @@ fn fail(trap: Trap) -> u32 {
 }
 
 /// Checks that `start..start+len` lies within `0..size`.
-fn in_bounds(start: u32, len: u32, size: usize) -> bool {
-    (start as u64 + len as u64) <= size as u64
+fn in_bounds(start: u64, len: u64, size: u64) -> bool {
+    start.checked_add(len).is_some_and(|end| end <= size)
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     let instance = Instance::from_vmctx(vmctx);
     let id = instance.memory_id(mem);
     let memory = &mut instance.store().memories[id];
-    match memory.grow(delta.into()) {
-        Some(old) => old as u32,
-        None => u32::MAX,
-    }
+    memory.grow(delta).unwrap_or(u64::MAX)
 }
 
 unsafe extern "C" fn memory_copy(
     vmctx: *mut u8,
     dst_mem: u32,
-    dst: u32,
+    dst: u64,
     src_mem: u32,
-    src: u32,
-    len: u32,
+    src: u64,
+    len: u64,
 ) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
     let store = instance.store();
     let d = &store.memories[instance.memory_id(dst_mem)];
     let s = &store.memories[instance.memory_id(src_mem)];
-    if !in_bounds(dst, len, d.len()) || !in_bounds(src, len, s.len()) {
+    if !in_bounds(dst, len, d.len() as u64) || !in_bounds(src, len, s.len() as u64) {
         return fail(Trap::MemoryOutOfBounds);
     }
     std::ptr::copy(
@@ -51,10 +48,10 @@ unsafe extern "C" fn memory_copy(
     0
 }
 
-unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
     let memory = &instance.store().memories[instance.memory_id(mem)];
-    if !in_bounds(dst, len, memory.len()) {
+    if !in_bounds(dst, len, memory.len() as u64) {
         return fail(Trap::MemoryOutOfBounds);
     }
     std::ptr::write_bytes(memory.base().add(dst as usize), val as u8, len as usize);
@@ -65,7 +62,7 @@ unsafe extern "C" fn memory_init(
     vmctx: *mut u8,
     mem: u32,
     seg: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -77,7 +74,8 @@ unsafe extern "C" fn memory_init(
         module.data_segment(seg as usize)
     };
     let memory = &instance.store().memories[instance.memory_id(mem)];
-    if !in_bounds(dst, len, memory.len()) || !in_bounds(src, len, bytes.len()) {
+    let (src, len) = (u64::from(src), u64::from(len));
+    if !in_bounds(dst, len, memory.len() as u64) || !in_bounds(src, len, bytes.len() as u64) {
         return fail(Trap::MemoryOutOfBounds);
     }
     std::ptr::copy_nonoverlapping(
@@ -92,13 +90,13 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, seg: u32) {
     Instance::from_vmctx(vmctx).dropped_data[seg as usize] = true;
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: usize) -> u64 {
     let instance = Instance::from_vmctx(vmctx);
     let table = &mut instance.store().tables[instance.table_id(table)];
-    table.grow(delta, init).unwrap_or(u32::MAX)
+    table.grow(delta, init).unwrap_or(u64::MAX)
 }
 
-unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: usize, len: u64) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
     let table = &mut instance.store().tables[instance.table_id(table)];
     if table.fill(dst, val, len) {
@@ -112,9 +110,9 @@ unsafe extern "C" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
     let store = instance.store();
@@ -131,7 +129,7 @@ unsafe extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
     seg: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -143,7 +141,8 @@ unsafe extern "C" fn table_init(
         instance.elem_values(store, seg as usize)
     };
     let table = &mut store.tables[instance.table_id(table)];
-    if !in_bounds(dst, len, table.len() as usize) || !in_bounds(src, len, values.len()) {
+    let (src, len) = (u64::from(src), u64::from(len));
+    if !in_bounds(dst, len, table.len()) || !in_bounds(src, len, values.len() as u64) {
         drop(values);
         return fail(Trap::TableOutOfBounds);
     }
@@ -157,7 +156,7 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) {
     Instance::from_vmctx(vmctx).dropped_elems[seg as usize] = true;
 }
 
-unsafe extern "C" fn uninitialized_element(_vmctx: *mut u8, index: u32) {
+unsafe extern "C" fn uninitialized_element(_vmctx: *mut u8, index: u64) {
     set_pending(Pending::Error(
         anyhow::Error::new(Trap::IndirectCallToNull)
             .context(format!("uninitialized element {index}")),

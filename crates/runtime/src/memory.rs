@@ -1,10 +1,16 @@
 //! Linear memories: address space reserved once (so the base never moves), pages made
-//! accessible as the memory grows. With guard pages the reservation covers 4 GiB plus a
-//! guard region, so compiled code needs no bounds checks.
+//! accessible as the memory grows. With guard pages a 32-bit memory's reservation covers
+//! 4 GiB plus a guard region, so compiled code needs no bounds checks. A 64-bit memory
+//! reserves its maximum, up to [`MEMORY64_RESERVATION`]: it can grow no further (the spec
+//! allows `memory.grow` to fail), and its accesses are always checked.
 
 use crate::vmcontext::VMMemoryDefinition;
 use anyhow::{Context, Result};
-use fact_environ::{MemoryType, Tunables, MAX_WASM_PAGES, WASM_PAGE_SIZE};
+use fact_environ::{MemoryType, Tunables, WASM_PAGE_SIZE};
+
+/// The address space a 64-bit memory reserves when its maximum is larger or absent, and so
+/// the most it can grow to.
+pub const MEMORY64_RESERVATION: u64 = 8 << 30;
 
 /// A linear memory. Always boxed: compiled code holds pointers to its definition.
 pub struct LinearMemory {
@@ -19,15 +25,28 @@ unsafe impl Send for LinearMemory {}
 
 impl LinearMemory {
     pub fn new(ty: MemoryType, tunables: &Tunables) -> Result<Box<LinearMemory>> {
-        let max_pages = ty.limits.max.unwrap_or(MAX_WASM_PAGES).min(MAX_WASM_PAGES);
+        let max_pages = ty.limits.max.unwrap_or(u64::MAX).min(ty.max_pages());
         if ty.limits.min > max_pages {
             anyhow::bail!("memory minimum size exceeds its maximum");
         }
-        let reservation = if tunables.guard_pages {
+        let page = rustix::param::page_size() as u64;
+        let reservation = if ty.memory64 {
+            max_pages
+                .saturating_mul(WASM_PAGE_SIZE)
+                .min(MEMORY64_RESERVATION)
+                .max(page)
+        } else if tunables.guard_pages {
             tunables.memory_reservation()
         } else {
-            (max_pages * WASM_PAGE_SIZE).max(rustix::param::page_size() as u64)
+            (max_pages * WASM_PAGE_SIZE).max(page)
         } as usize;
+        if ty.limits.min.saturating_mul(WASM_PAGE_SIZE) > reservation as u64 {
+            anyhow::bail!(
+                "a memory of {} pages is larger than fact reserves for a 64-bit memory ({} GiB)",
+                ty.limits.min,
+                MEMORY64_RESERVATION >> 30
+            );
+        }
         // SAFETY: a fresh anonymous mapping that nothing else refers to.
         let base = unsafe {
             rustix::mm::mmap_anonymous(
@@ -59,6 +78,7 @@ impl LinearMemory {
                 min: self.pages(),
                 max: self.ty.limits.max,
             },
+            memory64: self.ty.memory64,
         }
     }
 

@@ -56,20 +56,23 @@ impl Table {
         &mut self.def
     }
 
-    pub fn len(&self) -> u32 {
-        self.elements.len() as u32
+    pub fn len(&self) -> u64 {
+        self.elements.len() as u64
     }
 
     pub fn is_empty(&self) -> bool {
         self.elements.is_empty()
     }
 
-    pub fn get(&self, i: u32) -> Option<usize> {
-        self.elements.get(i as usize).copied()
+    pub fn get(&self, i: u64) -> Option<usize> {
+        self.elements.get(usize::try_from(i).ok()?).copied()
     }
 
-    pub fn set(&mut self, i: u32, v: usize) -> bool {
-        match self.elements.get_mut(i as usize) {
+    pub fn set(&mut self, i: u64, v: usize) -> bool {
+        let Ok(i) = usize::try_from(i) else {
+            return false;
+        };
+        match self.elements.get_mut(i) {
             Some(e) => {
                 *e = v;
                 true
@@ -83,9 +86,9 @@ impl Table {
     }
 
     /// Grows by `delta` elements set to `init`; returns the old size or `None`.
-    pub fn grow(&mut self, delta: u32, init: usize) -> Option<u32> {
+    pub fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
         let old = self.elements.len() as u64;
-        let new = old + u64::from(delta);
+        let new = old.checked_add(delta)?;
         let max = self
             .ty
             .limits
@@ -98,11 +101,11 @@ impl Table {
         self.elements.try_reserve(delta as usize).ok()?;
         self.elements.resize(new as usize, init);
         self.sync();
-        Some(old as u32)
+        Some(old)
     }
 
     /// `table.fill`: false if out of bounds.
-    pub fn fill(&mut self, dst: u32, v: usize, len: u32) -> bool {
+    pub fn fill(&mut self, dst: u64, v: usize, len: u64) -> bool {
         let Some(end) = dst.checked_add(len).filter(|&e| e <= self.len()) else {
             return false;
         };
@@ -115,7 +118,7 @@ impl Table {
     /// # Safety
     ///
     /// Both pointers must be valid.
-    pub unsafe fn copy(dst: *mut Table, src: *const Table, d: u32, s: u32, len: u32) -> bool {
+    pub unsafe fn copy(dst: *mut Table, src: *const Table, d: u64, s: u64, len: u64) -> bool {
         let (dst_len, src_len) = ((*dst).len(), (*src).len());
         if d.checked_add(len).is_none_or(|e| e > dst_len)
             || s.checked_add(len).is_none_or(|e| e > src_len)

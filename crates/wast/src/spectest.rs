@@ -1,12 +1,12 @@
 //! The `spectest` module that the core test suite imports.
 
 use fact::{
-    Global, GlobalType, Limits, Linker, Memory, MemoryType, RefType, Store, Table, TableType, Val,
-    ValType,
+    Global, GlobalType, Linker, Memory, MemoryType, RefType, Store, Table, TableType, Val, ValType,
 };
 
 /// Defines `spectest` in `linker`: the `print*` functions (which print nothing), the
-/// globals (666 in every type), a 10..20 funcref table and a 1..2 page memory.
+/// globals (666 in every type), a 10..20 funcref table (and an `i64`-indexed one,
+/// `table64`) and a 1..2 page memory.
 pub fn define(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Result<()> {
     linker.func_wrap("spectest", "print", || {})?;
     linker.func_wrap("spectest", "print_i32", |_: i32| {})?;
@@ -37,16 +37,14 @@ pub fn define(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Result<
 
     let table = Table::new(
         &mut *store,
-        TableType {
-            element: RefType::FuncRef,
-            limits: Limits {
-                min: 10,
-                max: Some(20),
-            },
-        },
+        TableType::new(RefType::FuncRef, 10, Some(20)),
         Val::FuncRef(None),
     )?;
     linker.define("spectest", "table", table)?;
+    let mut table64 = TableType::new(RefType::FuncRef, 10, Some(20));
+    table64.table64 = true;
+    let table64 = Table::new(&mut *store, table64, Val::FuncRef(None))?;
+    linker.define("spectest", "table64", table64)?;
     let memory = Memory::new(&mut *store, MemoryType::new(1, Some(2)))?;
     linker.define("spectest", "memory", memory)?;
     Ok(())

@@ -153,6 +153,7 @@ impl<'a> FuncEnv<'a> {
         let ty = |t: BuiltinType| match t {
             BuiltinType::Ptr => ptr,
             BuiltinType::I32 => types::I32,
+            BuiltinType::I64 => types::I64,
         };
         // Builtins are `extern "C"` functions of the runtime.
         let mut sig = ir::Signature::new(self.isa.default_call_conv());

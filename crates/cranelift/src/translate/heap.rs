@@ -60,8 +60,10 @@ impl Translator<'_, '_> {
     /// The heap of memory `memory`.
     pub(crate) fn heap(&self, memory: u32) -> Heap {
         let tunables = self.env.tunables();
-        // 32-bit memories reserve 4 GiB plus the guard region when guard pages are on.
-        let bounds = if tunables.guard_pages {
+        let memory64 = self.module().memories[memory as usize].memory64;
+        // 32-bit memories reserve 4 GiB plus the guard region when guard pages are on; no
+        // reservation covers what a 64-bit index can reach.
+        let bounds = if tunables.guard_pages && !memory64 {
             Bounds::Reserved {
                 covered: tunables.memory_reservation(),
             }
@@ -70,7 +72,7 @@ impl Translator<'_, '_> {
         };
         Heap {
             memory,
-            index_type: types::I32,
+            index_type: if memory64 { types::I64 } else { types::I32 },
             bounds,
         }
     }

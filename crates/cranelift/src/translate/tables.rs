@@ -34,11 +34,14 @@ impl Translator<'_, '_> {
             }
             O::TableSize { table } => {
                 let len = self.table_length(table);
-                let v = self.b.ins().ireduce(types::I32, len);
+                let v = self.from_i64(len, self.table_index_type(table));
                 self.push(v);
             }
+            // The builtins take every index and length as `i64`.
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                let delta = self.to_i64(delta);
+                let index_type = self.table_index_type(table);
                 let table = self.i32_const(table);
                 let old = self
                     .env
@@ -49,10 +52,12 @@ impl Translator<'_, '_> {
                         &[table, delta, init],
                     )
                     .expect("table.grow returns a size");
+                let old = self.from_i64(old, index_type);
                 self.push(old);
             }
             O::TableFill { table } => {
                 let (dst, value, len) = self.pop3();
+                let (dst, len) = (self.to_i64(dst), self.to_i64(len));
                 let table = self.i32_const(table);
                 self.env.call_fallible_builtin(
                     &mut self.b,
@@ -66,6 +71,7 @@ impl Translator<'_, '_> {
                 src_table,
             } => {
                 let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (self.to_i64(dst), self.to_i64(src), self.to_i64(len));
                 let dst_table = self.i32_const(dst_table);
                 let src_table = self.i32_const(src_table);
                 self.env.call_fallible_builtin(
@@ -77,6 +83,7 @@ impl Translator<'_, '_> {
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.to_i64(dst);
                 let table = self.i32_const(table);
                 let seg = self.i32_const(elem_index);
                 self.env.call_fallible_builtin(
@@ -128,8 +135,17 @@ impl Translator<'_, '_> {
             .load(types::I64, trusted(), def, table_def::LENGTH as i32)
     }
 
-    /// Bounds-checks the `i32` `index` against `table` (trapping with `trap`) and returns
-    /// the address of the element.
+    /// The type of `table`'s indices: `i64` for a 64-bit table.
+    pub(crate) fn table_index_type(&self, table: u32) -> ir::Type {
+        if self.module().tables[table as usize].table64 {
+            types::I64
+        } else {
+            types::I32
+        }
+    }
+
+    /// Bounds-checks `index` (of the table's index type) against `table`, trapping with
+    /// `trap`, and returns the address of the element.
     pub(crate) fn table_element_addr(
         &mut self,
         table: u32,
@@ -141,7 +157,7 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .load(types::I64, trusted(), def, table_def::LENGTH as i32);
-        let index = self.b.ins().uextend(types::I64, index);
+        let index = self.to_i64(index);
         let oob = self
             .b
             .ins()
