@@ -110,7 +110,7 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(null_block);
         self.b.seal_block(null_block);
         self.b.set_cold_block(null_block);
-        let index = self.to_i64(index);
+        let index = self.widen_to_i64(index);
         self.env.call_builtin(
             &mut self.b,
             self.vmctx,

@@ -139,25 +139,29 @@ impl Translator<'_, '_> {
                     .b
                     .ins()
                     .ushr_imm_u(length, i64::from(WASM_PAGE_SIZE.trailing_zeros()));
-                let pages = self.from_i64(pages, self.heap(mem).index_type);
+                let pages = self.narrow_from_i64(pages, self.heap(mem).index_type);
                 self.push(pages);
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let delta = self.to_i64(delta);
+                let delta = self.widen_to_i64(delta);
                 let index_type = self.heap(mem).index_type;
                 let mem = self.i32_const(mem);
                 let old = self
                     .env
                     .call_builtin(&mut self.b, self.vmctx, Builtin::memory_grow, &[mem, delta])
                     .expect("memory.grow returns a size");
-                let old = self.from_i64(old, index_type);
+                let old = self.narrow_from_i64(old, index_type);
                 self.push(old);
             }
             // The builtins take every address and length as `i64`.
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
-                let (dst, src, len) = (self.to_i64(dst), self.to_i64(src), self.to_i64(len));
+                let (dst, src, len) = (
+                    self.widen_to_i64(dst),
+                    self.widen_to_i64(src),
+                    self.widen_to_i64(len),
+                );
                 let dst_mem = self.i32_const(dst_mem);
                 let src_mem = self.i32_const(src_mem);
                 self.env.call_fallible_builtin(
@@ -169,7 +173,7 @@ impl Translator<'_, '_> {
             }
             O::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
-                let (dst, len) = (self.to_i64(dst), self.to_i64(len));
+                let (dst, len) = (self.widen_to_i64(dst), self.widen_to_i64(len));
                 let mem = self.i32_const(mem);
                 self.env.call_fallible_builtin(
                     &mut self.b,
@@ -180,7 +184,7 @@ impl Translator<'_, '_> {
             }
             O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_i64(dst);
+                let dst = self.widen_to_i64(dst);
                 let mem = self.i32_const(mem);
                 let seg = self.i32_const(data_index);
                 self.env.call_fallible_builtin(

@@ -346,7 +346,7 @@ impl<'m, 'f> Translator<'m, 'f> {
     }
 
     /// An `i32` address, size or index as `i64` (zero-extended); an `i64` as it is.
-    pub(crate) fn to_i64(&mut self, v: ir::Value) -> ir::Value {
+    pub(crate) fn widen_to_i64(&mut self, v: ir::Value) -> ir::Value {
         if self.b.func.dfg.value_type(v) == types::I32 {
             self.b.ins().uextend(types::I64, v)
         } else {
@@ -355,7 +355,7 @@ impl<'m, 'f> Translator<'m, 'f> {
     }
 
     /// An `i64` size as `index_type` (`i32` for 32-bit memories and tables).
-    pub(crate) fn from_i64(&mut self, v: ir::Value, index_type: ir::Type) -> ir::Value {
+    pub(crate) fn narrow_from_i64(&mut self, v: ir::Value, index_type: ir::Type) -> ir::Value {
         if index_type == types::I32 {
             self.b.ins().ireduce(types::I32, v)
         } else {

@@ -34,13 +34,13 @@ impl Translator<'_, '_> {
             }
             O::TableSize { table } => {
                 let len = self.table_length(table);
-                let v = self.from_i64(len, self.table_index_type(table));
+                let v = self.narrow_from_i64(len, self.table_index_type(table));
                 self.push(v);
             }
             // The builtins take every index and length as `i64`.
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
-                let delta = self.to_i64(delta);
+                let delta = self.widen_to_i64(delta);
                 let index_type = self.table_index_type(table);
                 let table = self.i32_const(table);
                 let old = self
@@ -52,12 +52,12 @@ impl Translator<'_, '_> {
                         &[table, delta, init],
                     )
                     .expect("table.grow returns a size");
-                let old = self.from_i64(old, index_type);
+                let old = self.narrow_from_i64(old, index_type);
                 self.push(old);
             }
             O::TableFill { table } => {
                 let (dst, value, len) = self.pop3();
-                let (dst, len) = (self.to_i64(dst), self.to_i64(len));
+                let (dst, len) = (self.widen_to_i64(dst), self.widen_to_i64(len));
                 let table = self.i32_const(table);
                 self.env.call_fallible_builtin(
                     &mut self.b,
@@ -71,7 +71,11 @@ impl Translator<'_, '_> {
                 src_table,
             } => {
                 let (dst, src, len) = self.pop3();
-                let (dst, src, len) = (self.to_i64(dst), self.to_i64(src), self.to_i64(len));
+                let (dst, src, len) = (
+                    self.widen_to_i64(dst),
+                    self.widen_to_i64(src),
+                    self.widen_to_i64(len),
+                );
                 let dst_table = self.i32_const(dst_table);
                 let src_table = self.i32_const(src_table);
                 self.env.call_fallible_builtin(
@@ -83,7 +87,7 @@ impl Translator<'_, '_> {
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_i64(dst);
+                let dst = self.widen_to_i64(dst);
                 let table = self.i32_const(table);
                 let seg = self.i32_const(elem_index);
                 self.env.call_fallible_builtin(
@@ -157,7 +161,7 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .load(types::I64, trusted(), def, table_def::LENGTH as i32);
-        let index = self.to_i64(index);
+        let index = self.widen_to_i64(index);
         let oob = self
             .b
             .ins()
