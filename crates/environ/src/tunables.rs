@@ -19,6 +19,9 @@ pub struct Tunables {
     pub opt_level: OptLevel,
     /// Canonicalize every NaN that float arithmetic produces (deterministic NaN bits).
     pub nan_canonicalization: bool,
+    /// Give the relaxed SIMD instructions the results of the specification's
+    /// deterministic profile instead of the fastest lowering for the host.
+    pub relaxed_simd_deterministic: bool,
     /// The WebAssembly proposals modules may use.
     pub features: Features,
 }
@@ -74,6 +77,7 @@ impl Default for Tunables {
             consume_fuel: false,
             opt_level: OptLevel::Speed,
             nan_canonicalization: false,
+            relaxed_simd_deterministic: false,
             features: Features::default(),
         }
     }

@@ -96,6 +96,17 @@ impl Config {
         self
     }
 
+    /// Make the relaxed SIMD instructions compute what the specification's
+    /// deterministic profile prescribes (`relaxed_swizzle` as `swizzle`, `relaxed_trunc`
+    /// as `trunc_sat`, `relaxed_madd` unfused, …), the same on every host. Off by
+    /// default: each instruction then takes the fastest lowering this host has (one
+    /// `pshufb` for `relaxed_swizzle`, `cvttps2dq` for `relaxed_trunc_f32x4_s`, FMA where
+    /// the CPU has it), whose results for out-of-range inputs are the host's.
+    pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Config {
+        self.tunables.relaxed_simd_deterministic = enable;
+        self
+    }
+
     /// Accept exception handling (tags, `throw`, `throw_ref`, `try_table`). On by default.
     pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Config {
         self.tunables.features.exceptions = enable;

@@ -1,5 +1,5 @@
-//! The Cranelift settings an embedder chooses: optimization level and NaN
-//! canonicalization.
+//! The Cranelift settings an embedder chooses: optimization level, NaN
+//! canonicalization and the relaxed SIMD mode.
 
 use fact::{Config, Engine, Instance, Module, OptLevel, Store};
 
@@ -83,5 +83,68 @@ fn every_optimization_level_compiles_the_same_program() {
         .unwrap();
         let artifact = module.serialize().unwrap();
         assert!(unsafe { Module::deserialize(&other, &artifact) }.is_err());
+    }
+}
+
+/// One relaxed instruction each, on inputs where the host's fastest lowering and the
+/// deterministic profile may disagree; every function returns lane 0 of its result.
+const RELAXED_MODULE: &str = r#"(module
+  ;; Index 17 is out of range: 0 in the deterministic profile, `pshufb` takes lane 17 % 16.
+  (func (export "swizzle") (result i32)
+    (i8x16.extract_lane_u 0
+      (i8x16.relaxed_swizzle (v128.const i8x16 0 7 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
+                             (v128.const i8x16 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0))))
+  ;; NaN: 0 in the deterministic profile, `cvttps2dq` gives i32::MIN.
+  (func (export "trunc") (result i32)
+    (i32x4.extract_lane 0 (i32x4.relaxed_trunc_f32x4_s (v128.const f32x4 nan 0 0 0))))
+  ;; (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 exactly, which the unfused product rounds away.
+  (func (export "madd") (result f32)
+    (f32x4.extract_lane 0
+      (f32x4.relaxed_madd (v128.const f32x4 0x1.001p0 0 0 0)
+                          (v128.const f32x4 0x1.001p0 0 0 0)
+                          (v128.const f32x4 -0x1.002p0 0 0 0)))))"#;
+
+fn run_relaxed_module(deterministic: bool) -> (i32, i32, f32) {
+    let mut config = Config::new();
+    config.relaxed_simd_deterministic(deterministic);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, RELAXED_MODULE).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let mut call_i32 = |name: &str| {
+        instance
+            .get_typed_func::<(), i32>(&mut store, name)
+            .unwrap()
+            .call(&mut store, ())
+            .unwrap()
+    };
+    let (swizzle, trunc) = (call_i32("swizzle"), call_i32("trunc"));
+    let madd = instance
+        .get_typed_func::<(), f32>(&mut store, "madd")
+        .unwrap()
+        .call(&mut store, ())
+        .unwrap();
+    (swizzle, trunc, madd)
+}
+
+#[test]
+fn relaxed_simd_deterministic_gives_the_deterministic_profile() {
+    assert_eq!(run_relaxed_module(true), (0, 0, 0.0));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn relaxed_simd_fast_mode_differs_from_the_deterministic_profile() {
+    let (swizzle, trunc, madd) = run_relaxed_module(false);
+    assert_eq!(swizzle, 7, "relaxed_swizzle is one pshufb");
+    assert_eq!(trunc, i32::MIN, "relaxed_trunc_f32x4_s is one cvttps2dq");
+    if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx") {
+        assert_eq!(madd, 2f32.powi(-24), "relaxed_madd is fused");
+    } else {
+        assert_eq!(
+            madd, 0.0,
+            "without FMA, relaxed_madd is a multiply and an add"
+        );
+        println!("NOTE: this host has no FMA; relaxed_madd is unfused in both modes");
     }
 }

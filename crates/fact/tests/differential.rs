@@ -197,7 +197,7 @@ impl Profile {
         let shared = core_features() | F::TAIL_CALL;
         match self {
             Profile::Shared => shared,
-            Profile::FactOnly => shared | F::MEMORY64,
+            Profile::FactOnly => shared | F::MEMORY64 | F::RELAXED_SIMD,
         }
     }
 }
@@ -217,7 +217,7 @@ fn smith_config(profile: Profile) -> wasm_smith::Config {
         max_memories: 2,
         max_tables: 2,
         tail_call_enabled: true,
-        relaxed_simd_enabled: false,
+        relaxed_simd_enabled: fact_only,
         memory64_enabled: fact_only,
         // Everything else off.
         threads_enabled: false,

@@ -597,8 +597,8 @@ pub fn config() -> fact::Config {
 }
 
 /// A script may change the engine it runs on with a first line
-/// `;; fact-config: max-wasm-stack=BYTES` (the only setting so far): for example, to show
-/// that something runs in a small stack.
+/// `;; fact-config: SETTING ...`, where a setting is `max-wasm-stack=BYTES` (to show that
+/// something runs in a small stack) or `relaxed-simd-deterministic`.
 fn script_engine(engine: &Engine, text: &str) -> Result<Option<Engine>> {
     let Some(settings) = text
         .lines()
@@ -612,6 +612,9 @@ fn script_engine(engine: &Engine, text: &str) -> Result<Option<Engine>> {
         match setting.split_once('=') {
             Some(("max-wasm-stack", bytes)) => {
                 config.max_wasm_stack(bytes.parse().context("max-wasm-stack takes a number")?);
+            }
+            None if setting == "relaxed-simd-deterministic" => {
+                config.relaxed_simd_deterministic(true);
             }
             _ => bail!("unknown fact-config setting `{setting}`"),
         }

@@ -118,6 +118,29 @@ fn core_spec_testsuite_with_bounds_checks() {
     spec_suite(false);
 }
 
+/// The relaxed SIMD files accept either behaviour; they run by default in fast mode and
+/// here in the deterministic profile.
+#[test]
+fn core_spec_relaxed_simd_files_in_deterministic_mode() {
+    let Some(dir) = shared_suite("testsuite") else {
+        return;
+    };
+    let mut config = fact_wast::config();
+    config.relaxed_simd_deterministic(true);
+    let engine = fact::Engine::new(&config).unwrap();
+    let mut summary = Summary::default();
+    for (file, name) in named_files(&dir) {
+        if name.contains("relaxed") {
+            summary.add(run_file(&engine, &file, &Default::default()));
+        }
+    }
+    assert!(
+        summary.files.len() >= 7,
+        "the relaxed SIMD files are missing"
+    );
+    assert_all_pass(&summary);
+}
+
 #[test]
 fn core_spec_skip_list_has_only_needed_entries() {
     let Some(dir) = shared_suite("testsuite") else {

@@ -15,9 +15,9 @@
 //! Everything that touches the runtime's data structures (the vmctx, memories, tables,
 //! globals, builtins, interruption checks) goes through [`env::FuncEnv`], which reads the
 //! layout from `fact_environ::vmoffsets`. The operators themselves are split by kind:
-//! [`control`], [`numeric`], [`simd`], [`memory`] (loads, stores and the `memory.*`
-//! instructions, over the [`heap`] abstraction), [`tables`] (tables and references) and
-//! [`calls`].
+//! [`control`], [`numeric`], [`simd`], [`relaxed_simd`], [`memory`] (loads, stores and
+//! the `memory.*` instructions, over the [`heap`] abstraction), [`tables`] (tables and
+//! references) and [`calls`].
 
 mod calls;
 mod control;
@@ -25,6 +25,7 @@ mod env;
 mod heap;
 mod memory;
 mod numeric;
+mod relaxed_simd;
 mod simd;
 mod tables;
 
@@ -248,6 +249,7 @@ impl<'m, 'f> Translator<'m, 'f> {
                 if !(self.translate_numeric(op)?
                     || self.translate_memory(op)?
                     || self.translate_simd(op)?
+                    || self.translate_relaxed_simd(op)?
                     || self.translate_table(op)?)
                 {
                     bail!("unsupported proposal: the operator {op:?} is not supported by fact");

@@ -445,7 +445,7 @@ impl HalfWiden {
 }
 
 /// A vector of zeros of type `ty`.
-fn zero_vector(b: &mut FunctionBuilder<'_>, ty: ir::Type) -> ir::Value {
+pub(crate) fn zero_vector(b: &mut FunctionBuilder<'_>, ty: ir::Type) -> ir::Value {
     let constant = b
         .func
         .dfg
