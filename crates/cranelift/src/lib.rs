@@ -49,7 +49,7 @@ pub(crate) fn val_type(ty: ValType) -> ir::Type {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
-        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::Ref(_) => types::I64,
     }
 }
 

@@ -26,7 +26,7 @@ pub const TEXT_ALIGN: u64 = 0x1_0000;
 pub const MAGIC: [u8; 8] = *b"\0factart";
 /// Bumped whenever the layout of anything in an artifact changes. Version 1 was code from
 /// cranelift-wasm 0.112; version 2 is fact's own translator on Cranelift 0.135.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What an artifact holds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -78,6 +78,9 @@ builtins! {
     elem_drop(I32);
     /// `(index)`: records the trap of a `call_indirect` through a null entry at `index`.
     uninitialized_element(I64);
+    /// `(actual, expected) -> 1 or 0`: whether engine type id `actual` is a declared
+    /// subtype of `expected` (the slow path of a signature check on a non-final type).
+    is_subtype(I32, I32) -> I32;
 }
 
 impl Builtin {

@@ -1,7 +1,9 @@
 //! The description of a translated core module: everything the compiler and the runtime
 //! need to know about it except its function bodies. It is serialized into artifacts.
 
-use crate::types::{EntityType, FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
+use crate::types::{
+    EntityType, FuncType, GlobalType, HeapType, MemoryType, RefType, SubType, TableType, ValType,
+};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -80,10 +82,9 @@ impl ConstExpr {
                 O::F32Const { value } => ConstOp::F32Const(value.bits()),
                 O::F64Const { value } => ConstOp::F64Const(value.bits()),
                 O::V128Const { value } => ConstOp::V128Const(value.i128() as u128),
-                O::RefNull { hty } => ConstOp::RefNull(RefType::from_wasmparser(
-                    wasmparser::RefType::new(true, hty)
-                        .ok_or_else(|| anyhow::anyhow!("unsupported reference type"))?,
-                )?),
+                O::RefNull { hty } => {
+                    ConstOp::RefNull(RefType::new(true, HeapType::from_wasmparser(hty)?))
+                }
                 O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
                 O::I32Add => ConstOp::I32Add,
@@ -164,8 +165,14 @@ pub struct DataSegment {
 pub struct ModuleInfo {
     /// The module's name from the name section, if any.
     pub name: Option<String>,
-    /// Function types, by module type index.
+    /// Function types, by module type index. Concrete reference types in them are
+    /// [`HeapType::Module`] indices.
     pub types: Vec<FuncType>,
+    /// Each type's subtyping declaration, by module type index.
+    pub subtypes: Vec<SubType>,
+    /// The recursion groups, as `(first type index, number of types)`, in order; they
+    /// cover every type. Types are identical across modules when their whole groups are.
+    pub rec_groups: Vec<(u32, u32)>,
     pub imports: Vec<Import>,
     /// All functions, imported ones first.
     pub functions: Vec<FuncDecl>,
@@ -173,6 +180,9 @@ pub struct ModuleInfo {
     /// All tables, imported ones first.
     pub tables: Vec<TableType>,
     pub num_imported_tables: u32,
+    /// The initial element of each defined table with an initializer expression (the
+    /// others start out null).
+    pub table_inits: Vec<Option<ConstExpr>>,
     /// All memories, imported ones first.
     pub memories: Vec<MemoryType>,
     pub num_imported_memories: u32,

@@ -5,7 +5,7 @@ use crate::module::{
     ConstExpr, DataMode, DataSegment, ElemItems, ElemMode, ElemSegment, EntityIndex, FuncDecl,
     Import, ModuleInfo,
 };
-use crate::types::{EntityType, FuncType, GlobalType, MemoryType, RefType, TableType};
+use crate::types::{EntityType, FuncType, GlobalType, MemoryType, RefType, SubType, TableType};
 use crate::Features;
 use anyhow::{bail, Context, Result};
 use wasmparser::{
@@ -109,14 +109,38 @@ fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_
             }
             Payload::TypeSection(section) => {
                 for group in section {
+                    let start = info.types.len() as u32;
                     for ty in group?.into_types() {
-                        match &ty.composite_type.inner {
+                        let composite = &ty.composite_type;
+                        if composite.shared {
+                            bail!("unsupported proposal: shared-everything threads (shared types)");
+                        }
+                        if composite.descriptor_idx.is_some() || composite.describes_idx.is_some() {
+                            bail!("unsupported proposal: custom descriptors");
+                        }
+                        match &composite.inner {
                             wasmparser::CompositeInnerType::Func(f) => {
                                 info.types.push(FuncType::from_wasmparser(f)?)
                             }
-                            _ => bail!("unsupported proposal: GC struct and array types"),
+                            wasmparser::CompositeInnerType::Cont(_) => {
+                                bail!("unsupported proposal: stack switching (continuation types)")
+                            }
+                            _ => bail!("unsupported proposal: GC (struct and array types)"),
                         }
+                        let supertype = match ty.supertype_idxs.first() {
+                            Some(idx) => Some(
+                                idx.as_module_index()
+                                    .context("a supertype outside the module's index space")?,
+                            ),
+                            None => None,
+                        };
+                        info.subtypes.push(SubType {
+                            is_final: ty.is_final,
+                            supertype,
+                        });
                     }
+                    info.rec_groups
+                        .push((start, info.types.len() as u32 - start));
                 }
             }
             Payload::ImportSection(section) => {
@@ -191,10 +215,16 @@ fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_
             Payload::TableSection(section) => {
                 for table in section {
                     let table = table?;
-                    if let wasmparser::TableInit::Expr(_) = table.init {
-                        bail!("unsupported proposal: table initializer expressions need typed function references");
-                    }
+                    let init = match &table.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(expr) => {
+                            let init = ConstExpr::from_wasmparser(expr)?;
+                            escaping.extend(init.referenced_funcs());
+                            Some(init)
+                        }
+                    };
                     info.tables.push(TableType::from_wasmparser(&table.ty)?);
+                    info.table_inits.push(init);
                 }
             }
             Payload::MemorySection(section) => {
@@ -246,7 +276,7 @@ fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_
                         wasmparser::ElementItems::Functions(funcs) => {
                             let funcs = funcs.into_iter().collect::<Result<Vec<u32>, _>>()?;
                             escaping.extend(funcs.iter().copied());
-                            (RefType::FuncRef, ElemItems::Funcs(funcs))
+                            (RefType::FUNCREF, ElemItems::Funcs(funcs))
                         }
                         wasmparser::ElementItems::Expressions(ty, exprs) => {
                             let mut items = Vec::new();

@@ -66,6 +66,8 @@ traps! {
     OutOfFuel = 13 => "all fuel consumed by WebAssembly",
     /// A null reference was dereferenced.
     NullReference = 14 => "null reference",
+    /// `call_ref` or `return_call_ref` of a null function reference.
+    NullFunctionReference = 15 => "null function reference",
 
     // ---- Canonical ABI traps (adapters, host lifting and lowering) ----
     /// A pointer did not have the alignment its type requires.

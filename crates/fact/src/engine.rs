@@ -28,7 +28,7 @@ struct EngineInner {
     config: Config,
     compiler: Compiler,
     compat: String,
-    types: TypeRegistry,
+    types: Arc<TypeRegistry>,
     epoch: AtomicU64,
     /// Exit trampolines for host functions, by signature id, and the code holding them.
     host_trampolines: Mutex<HashMap<u32, usize>>,
@@ -49,7 +49,7 @@ impl Engine {
                 config: config.clone(),
                 compiler,
                 compat,
-                types: TypeRegistry::default(),
+                types: Arc::new(TypeRegistry::default()),
                 epoch: AtomicU64::new(0),
                 host_trampolines: Mutex::new(HashMap::new()),
                 trampoline_code: Mutex::new(Vec::new()),
@@ -75,7 +75,7 @@ impl Engine {
         &self.inner.compat
     }
 
-    pub(crate) fn types(&self) -> &TypeRegistry {
+    pub(crate) fn types(&self) -> &Arc<TypeRegistry> {
         &self.inner.types
     }
 

@@ -241,6 +241,10 @@ impl Table {
     /// A new table of type `ty`, filled with `init` (which must match the element type).
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let store = &mut store.as_context_mut().0.opaque;
+        store
+            .engine
+            .types()
+            .check_host_val_type(ValType::Ref(ty.element))?;
         let init = table_raw(store, ty.element, &init)?;
         let id = store.runtime.add_table(RtTable::new(ty, init)?);
         Ok(Table {
@@ -269,7 +273,7 @@ impl Table {
         let store = &mut store.as_context_mut().0.opaque;
         let table = &store.runtime.tables[self.id];
         let raw = table.get(index)?;
-        let ty: ValType = table.element_type().into();
+        let ty = ValType::Ref(table.element_type());
         Some(Val::from_raw(store, fact_runtime::ValRaw::ptr(raw), ty))
     }
 
@@ -298,8 +302,11 @@ impl Table {
 }
 
 fn table_raw(store: &mut StoreOpaque, elem: RefType, val: &Val) -> Result<usize> {
-    if val.ty() != ValType::from(elem) {
-        bail!("value of type {} does not fit a table of {elem}", val.ty());
+    if !val.matches(store, ValType::Ref(elem))? {
+        bail!(
+            "value of type {} does not fit a table of {elem}",
+            val.describe()
+        );
     }
     Ok(val.to_raw(store)?.get_ptr())
 }
@@ -314,10 +321,11 @@ pub struct Global {
 impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let store = &mut store.as_context_mut().0.opaque;
-        if val.ty() != ty.content {
+        store.engine.types().check_host_val_type(ty.content)?;
+        if !val.matches(store, ty.content)? {
             bail!(
                 "value of type {} does not match the global's type {}",
-                val.ty(),
+                val.describe(),
                 ty.content
             );
         }
@@ -353,10 +361,10 @@ impl Global {
         if !ty.mutable {
             bail!("immutable global cannot be set");
         }
-        if val.ty() != ty.content {
+        if !val.matches(store, ty.content)? {
             bail!(
                 "value of type {} does not match the global's type {}",
-                val.ty(),
+                val.describe(),
                 ty.content
             );
         }

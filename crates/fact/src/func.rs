@@ -182,6 +182,7 @@ impl Func {
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<Func> {
         let store = store.as_context_mut().0;
+        store.opaque.engine.types().check_host_type(&ty)?;
         let host = dynamic_host_fn(ty.clone(), func);
         Func::new_host(store, ty, host)
     }
@@ -237,8 +238,8 @@ impl Func {
         }
         let mut raw = vec![ValRaw::default(); ty.params.len().max(ty.results.len())];
         for (i, (p, t)) in params.iter().zip(ty.params.iter()).enumerate() {
-            if p.ty() != *t {
-                bail!("argument {i} has type {}, expected {t}", p.ty());
+            if !p.matches(&store.opaque, *t)? {
+                bail!("argument {i} has type {}, expected {t}", p.describe());
             }
             raw[i] = p.to_raw(&mut store.opaque)?;
         }
@@ -334,10 +335,10 @@ pub(crate) fn dynamic_host_fn<T>(
         func(caller, &params, &mut results)?;
         let opaque = unsafe { &mut (*store).opaque };
         for (i, (r, t)) in results.iter().zip(ty.results.iter()).enumerate() {
-            if r.ty() != *t {
+            if !r.matches(opaque, *t)? {
                 bail!(
                     "host function returned a {} for result {i} of type {t}",
-                    r.ty()
+                    r.describe()
                 );
             }
             raw[i] = r.to_raw(opaque)?;
@@ -402,7 +403,7 @@ num_ty!(
 
 impl WasmTy for Option<Func> {
     fn valtype() -> ValType {
-        ValType::FuncRef
+        ValType::FUNCREF
     }
     fn into_raw(self, store: &mut StoreOpaque) -> Result<ValRaw> {
         Val::FuncRef(self).to_raw(store)
@@ -417,13 +418,13 @@ impl WasmTy for Option<Func> {
 
 impl WasmTy for Option<ExternRef> {
     fn valtype() -> ValType {
-        ValType::ExternRef
+        ValType::EXTERNREF
     }
     fn into_raw(self, store: &mut StoreOpaque) -> Result<ValRaw> {
         Val::ExternRef(self).to_raw(store)
     }
     fn from_raw(raw: ValRaw, store: &mut StoreOpaque) -> Self {
-        match Val::from_raw(store, raw, ValType::ExternRef) {
+        match Val::from_raw(store, raw, ValType::EXTERNREF) {
             Val::ExternRef(e) => e,
             _ => None,
         }

@@ -3,8 +3,8 @@
 use crate::store::{StoreId, StoreInner, StoreOpaque};
 use crate::{AsContextMut, Extern, Func, Global, Memory, Module, Table, TypedFunc, WasmParams};
 use anyhow::{bail, Context, Result};
-use fact_environ::{EntityType, Trap};
-use fact_runtime::{Imports, ValRaw};
+use fact_environ::{EntityIndex, EntityType, Import, Trap};
+use fact_runtime::{Imports, RuntimeModule, ValRaw};
 
 /// An instance of a module in a store.
 #[derive(Copy, Clone, Debug)]
@@ -79,23 +79,45 @@ impl Instance {
     }
 }
 
-/// Checks that `provided` can satisfy an import of type `expected`.
+/// Checks that `provided` can satisfy `import` of `module`: functions by declared
+/// subtyping of their engine-wide type ids, tables by equal element and index types and
+/// matching limits, memories by index type and limits, globals by mutability and (for
+/// immutable ones) value subtyping.
 pub(crate) fn check_import(
     store: &StoreOpaque,
-    expected: &EntityType,
+    module: &RuntimeModule,
+    import: &Import,
     provided: &Extern,
 ) -> Result<()> {
+    let types = store.engine.types();
+    let expected = module.engine_entity_type(&import.ty);
     let found = match provided {
         Extern::Func(f) => EntityType::Func(f.data(store)?.ty.clone()),
         Extern::Table(t) => EntityType::Table(store.runtime.tables[t.id_in(store)?].ty()),
         Extern::Memory(m) => EntityType::Memory(store.runtime.memories[m.id_in(store)?].ty()),
         Extern::Global(g) => EntityType::Global(store.runtime.globals[g.id_in(store)?].ty),
     };
-    let ok = match (expected, &found) {
-        (EntityType::Func(a), EntityType::Func(b)) => a == b,
-        (EntityType::Table(a), EntityType::Table(b)) => b.matches(a),
-        (EntityType::Memory(a), EntityType::Memory(b)) => b.matches(a),
-        (EntityType::Global(a), EntityType::Global(b)) => a == b,
+    let ok = match (&expected, &found, provided) {
+        (EntityType::Func(_), EntityType::Func(_), Extern::Func(f)) => {
+            let EntityIndex::Func(index) = import.index else {
+                bail!("a function import must land in the function index space");
+            };
+            let expected_id =
+                module.type_ids()[module.info().functions[index as usize].ty as usize];
+            // SAFETY: the funcref is live in this store.
+            let found_id = unsafe { (*f.func_ref(store)?).type_id };
+            types.is_subtype(found_id, expected_id)
+        }
+        (EntityType::Table(a), EntityType::Table(b), _) => b.matches(a),
+        (EntityType::Memory(a), EntityType::Memory(b), _) => b.matches(a),
+        (EntityType::Global(a), EntityType::Global(b), _) => {
+            a.mutable == b.mutable
+                && if a.mutable {
+                    a.content == b.content
+                } else {
+                    types.is_val_subtype(b.content, a.content)
+                }
+        }
         _ => false,
     };
     if !ok {
@@ -123,7 +145,7 @@ pub(crate) fn instantiate<T>(
     let opaque = &mut store.opaque;
     let mut resolved = Imports::default();
     for (import, provided) in info.imports.iter().zip(imports) {
-        check_import(opaque, &import.ty, provided).with_context(|| {
+        check_import(opaque, module.runtime(), import, provided).with_context(|| {
             format!(
                 "incompatible import type for `{}::{}`",
                 import.module, import.name

@@ -34,7 +34,8 @@ pub use config::{Config, OptLevel};
 pub use engine::{Engine, Precompiled};
 pub use externals::{Extern, Global, Memory, Table};
 pub use fact_environ::{
-    EntityType as ExternType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
+    EntityType as ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
+    TableType, ValType,
 };
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy, WithCaller};
 pub use instance::{is_trap, Instance};

@@ -142,7 +142,7 @@ impl Module {
         self.info().imports.iter().map(|i| ImportType {
             module: &i.module,
             name: &i.name,
-            ty: i.ty.clone(),
+            ty: self.inner.runtime.engine_entity_type(&i.ty),
         })
     }
 
@@ -150,7 +150,10 @@ impl Module {
         let info = self.info();
         info.exports.iter().map(|(name, index)| ExportType {
             name,
-            ty: info.entity_type(*index),
+            ty: self
+                .inner
+                .runtime
+                .engine_entity_type(&info.entity_type(*index)),
         })
     }
 

@@ -3,7 +3,7 @@
 use crate::store::{StoreId, StoreOpaque};
 use crate::{AsContext, AsContextMut, Func};
 use anyhow::Result;
-use fact_environ::ValType;
+use fact_environ::{HeapType, ValType};
 use fact_runtime::{VMFuncRef, ValRaw};
 use std::any::Any;
 use std::sync::Arc;
@@ -34,8 +34,46 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+        }
+    }
+
+    /// Whether this value may be passed where `ty` is expected: numbers by equality,
+    /// references by subtyping (a null only where `ty` is nullable, a function only
+    /// where its type is a subtype of `ty`'s heap type). `ty` uses engine type ids.
+    pub(crate) fn matches(&self, store: &StoreOpaque, ty: ValType) -> Result<bool> {
+        let ValType::Ref(expected) = ty else {
+            return Ok(self.ty() == ty);
+        };
+        Ok(match self {
+            Val::FuncRef(None) => expected.nullable && expected.heap.top() == HeapType::Func,
+            Val::ExternRef(None) => expected.nullable && expected.heap.top() == HeapType::Extern,
+            Val::ExternRef(Some(e)) => {
+                store.check(e.store)?;
+                matches!(expected.heap, HeapType::Extern)
+            }
+            Val::FuncRef(Some(f)) => match expected.heap {
+                HeapType::Func => true,
+                HeapType::Engine(id) => {
+                    // SAFETY: a live `Func` of this store points at a funcref the store
+                    // keeps alive.
+                    let actual = unsafe { (*f.func_ref(store)?).type_id };
+                    store.engine.types().is_subtype(actual, id)
+                }
+                _ => false,
+            },
+            _ => false,
+        })
+    }
+
+    /// Describes this value's type for error messages: `null funcref` for a null, so a
+    /// message about a non-nullable expectation reads right.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Val::FuncRef(None) => "null funcref".to_string(),
+            Val::ExternRef(None) => "null externref".to_string(),
+            v => v.ty().to_string(),
         }
     }
 
@@ -47,8 +85,11 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128(0)),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
+            ValType::Ref(r) => match r.heap.top() {
+                HeapType::Extern => Val::ExternRef(None),
+                // exnref values never reach the host: `Func` refuses such signatures.
+                _ => Val::FuncRef(None),
+            },
         }
     }
 
@@ -103,11 +144,13 @@ impl Val {
             ValType::F32 => Val::F32(raw.get_f32()),
             ValType::F64 => Val::F64(raw.get_f64()),
             ValType::V128 => Val::V128(V128(raw.get_u128())),
-            ValType::FuncRef => Val::FuncRef(match raw.get_ptr() {
-                0 => None,
-                p => Some(store.func_for_ref(p as *const VMFuncRef)),
-            }),
-            ValType::ExternRef => Val::ExternRef(match raw.get_ptr() {
+            ValType::Ref(r) if r.heap.top() != HeapType::Extern => {
+                Val::FuncRef(match raw.get_ptr() {
+                    0 => None,
+                    p => Some(store.func_for_ref(p as *const VMFuncRef)),
+                })
+            }
+            ValType::Ref(_) => Val::ExternRef(match raw.get_ptr() {
                 0 => None,
                 h if h <= store.externref_count() => {
                     Some(ExternRef::from_parts(store.id, h as u32 - 1))

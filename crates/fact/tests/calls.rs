@@ -155,7 +155,7 @@ fn memories_tables_and_globals() {
     .unwrap();
     let t = Table::new(
         &mut store,
-        TableType::new(RefType::FuncRef, 2, None),
+        TableType::new(RefType::FUNCREF, 2, None),
         Val::FuncRef(None),
     )
     .unwrap();
@@ -347,7 +347,7 @@ fn sixty_four_bit_memories_and_tables() {
     assert_eq!(memory.grow(&mut store, 65_536).unwrap(), 1);
     assert_eq!(memory.size(&store), 65_537);
     assert!(memory.data_size(&store) as u64 > u64::from(u32::MAX));
-    let mut table_ty = TableType::new(RefType::FuncRef, 3, None);
+    let mut table_ty = TableType::new(RefType::FUNCREF, 3, None);
     table_ty.table64 = true;
     let table = Table::new(&mut store, table_ty, Val::FuncRef(None)).unwrap();
     assert_eq!(table.grow(&mut store, 2, Val::FuncRef(None)).unwrap(), 3);

@@ -25,7 +25,9 @@
 //! `cargo test --release -p fact --test differential`.
 
 use arbitrary::Unstructured;
-use fact::{Config, Engine, Extern, Instance, Module, OptLevel, Store, Trap, Val, ValType, V128};
+use fact::{
+    Config, Engine, Extern, HeapType, Instance, Module, OptLevel, Store, Trap, Val, ValType, V128,
+};
 use fact_environ::translate::core_features;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader};
@@ -289,14 +291,15 @@ fn arguments(rng: &mut Rng, params: &[ValType]) -> Vec<Arg> {
                 2 => u64::MAX,
                 _ => rng.next() % 4096,
             };
-            match ty {
+            match *ty {
                 ValType::I32 => Arg::I32(bits as i32),
                 ValType::I64 => Arg::I64(bits as i64),
                 ValType::F32 => Arg::F32((bits as f32).to_bits()),
                 ValType::F64 => Arg::F64((bits as f64).to_bits()),
                 ValType::V128 => Arg::V128(u128::from(bits) | (u128::from(rng.next()) << 64)),
-                ValType::FuncRef => Arg::NullFunc,
-                ValType::ExternRef => Arg::NullExtern,
+                // The generated modules use only the nullable `funcref` and `externref`.
+                ValType::Ref(r) if r.heap.top() == HeapType::Extern => Arg::NullExtern,
+                ValType::Ref(_) => Arg::NullFunc,
             }
         })
         .collect()
@@ -360,8 +363,8 @@ fn from_wasmi_type(t: &wasmi::ValType) -> ValType {
         wasmi::ValType::F32 => ValType::F32,
         wasmi::ValType::F64 => ValType::F64,
         wasmi::ValType::V128 => ValType::V128,
-        wasmi::ValType::FuncRef => ValType::FuncRef,
-        wasmi::ValType::ExternRef => ValType::ExternRef,
+        wasmi::ValType::FuncRef => ValType::FUNCREF,
+        wasmi::ValType::ExternRef => ValType::EXTERNREF,
     }
 }
 

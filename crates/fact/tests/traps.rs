@@ -44,7 +44,7 @@ fn trap_of(
 ) -> (Trap, anyhow::Error) {
     let f = instance.get_func(&mut *store, name).unwrap();
     let mut results = vec![Val::I32(0); f.ty(&*store).results.len()];
-    if !results.is_empty() && f.ty(&*store).results[0] == ValType::FuncRef {
+    if !results.is_empty() && f.ty(&*store).results[0] == ValType::FUNCREF {
         results[0] = Val::FuncRef(None);
     }
     let err = f.call(&mut *store, params, &mut results).unwrap_err();

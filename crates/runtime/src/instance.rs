@@ -279,7 +279,8 @@ impl StoreData {
             instance.memories.push(id);
         }
         for ty in &info.tables[info.num_imported_tables as usize..] {
-            let id = self.add_table(Table::new(*ty, 0)?);
+            let ty = ty.map_heap_types(&|h| module.engine_heap_type(h));
+            let id = self.add_table(Table::new(ty, 0)?);
             instance.tables.push(id);
         }
         for (i, &id) in instance.memories.iter().enumerate() {
@@ -317,8 +318,19 @@ impl StoreData {
         for (i, init) in info.global_inits.iter().enumerate() {
             let g = info.num_imported_globals as usize + i;
             let value = instance.eval_const(self, init);
-            let id = self.add_global(info.globals[g], value);
+            let ty = info.globals[g].map_heap_types(&|h| module.engine_heap_type(h));
+            let id = self.add_global(ty, value);
             instance.globals.push(id);
+        }
+        // Table initializer expressions, which may read the globals.
+        for (i, init) in info.table_inits.iter().enumerate() {
+            if let Some(init) = init {
+                let value = instance.eval_const(self, init).get_ptr();
+                let table =
+                    &mut self.tables[instance.tables[info.num_imported_tables as usize + i]];
+                let len = table.len();
+                table.fill(0, value, len);
+            }
         }
         for (i, &id) in instance.globals.iter().enumerate() {
             let def: *mut ValRaw = &mut self.globals[id].value;

@@ -12,13 +12,15 @@ pub mod module;
 pub mod registry;
 pub mod table;
 pub mod traps;
+pub mod type_registry;
 pub mod vmcontext;
 
 pub use code_memory::CodeMemory;
 pub use instance::{Export, GlobalSlot, Imports, Instance, StoreData};
 pub use memory::LinearMemory;
-pub use module::{RuntimeModule, TypeRegistry};
+pub use module::RuntimeModule;
 pub use table::Table;
+pub use type_registry::TypeRegistry;
 pub use vmcontext::{HostCallFn, VMFuncRef, VMHostFuncContext, VMStoreContext, ValRaw};
 
 /// Information about one frame of a backtrace.

@@ -163,6 +163,11 @@ unsafe extern "C" fn uninitialized_element(_vmctx: *mut u8, index: u64) {
     ));
 }
 
+unsafe extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
+    let types = Instance::from_vmctx(vmctx).module().types();
+    u32::from(types.is_subtype(actual, expected))
+}
+
 struct BuiltinTable([*const u8; Builtin::ALL.len()]);
 // SAFETY: a table of function addresses, never written.
 unsafe impl Sync for BuiltinTable {}
@@ -196,6 +201,7 @@ builtin_table![
     table_init,
     elem_drop,
     uninitialized_element,
+    is_subtype,
 ];
 
 /// The builtin table, in [`Builtin`] order.

@@ -2,44 +2,19 @@
 //! trampolines are, and the engine-wide ids of its signatures.
 
 use crate::code_memory::CodeMemory;
+use crate::type_registry::TypeRegistry;
 use fact_environ::artifact::CompiledModuleInfo;
 use fact_environ::vmoffsets::VMOffsets;
-use fact_environ::{FuncType, ModuleInfo};
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-
-/// Engine-wide signature ids: structurally equal function types get the same id, so that
-/// `call_indirect` can compare signatures across modules with one integer comparison.
-#[derive(Default)]
-pub struct TypeRegistry {
-    inner: RwLock<(HashMap<FuncType, u32>, Vec<FuncType>)>,
-}
-
-impl TypeRegistry {
-    pub fn register(&self, ty: &FuncType) -> u32 {
-        if let Some(id) = self.inner.read().unwrap().0.get(ty) {
-            return *id;
-        }
-        let mut inner = self.inner.write().unwrap();
-        if let Some(id) = inner.0.get(ty) {
-            return *id;
-        }
-        let id = inner.1.len() as u32;
-        inner.1.push(ty.clone());
-        inner.0.insert(ty.clone(), id);
-        id
-    }
-
-    pub fn lookup(&self, id: u32) -> Option<FuncType> {
-        self.inner.read().unwrap().1.get(id as usize).cloned()
-    }
-}
+use fact_environ::{EntityType, HeapType, ModuleInfo};
+use std::sync::Arc;
 
 /// One module of a loaded artifact.
 pub struct RuntimeModule {
     code: Arc<CodeMemory>,
     index: usize,
+    /// The engine-wide id of each module type.
     type_ids: Box<[u32]>,
+    types: Arc<TypeRegistry>,
     offsets: VMOffsets,
     /// Entry trampoline address per module type index (0 where there is none).
     array_trampolines: Box<[usize]>,
@@ -48,15 +23,14 @@ pub struct RuntimeModule {
 }
 
 impl RuntimeModule {
-    pub fn new(code: Arc<CodeMemory>, index: usize, types: &TypeRegistry) -> Arc<RuntimeModule> {
+    pub fn new(
+        code: Arc<CodeMemory>,
+        index: usize,
+        types: &Arc<TypeRegistry>,
+    ) -> Arc<RuntimeModule> {
         let compiled = &code.info().modules[index];
         let text = code.text_base();
-        let type_ids = compiled
-            .module
-            .types
-            .iter()
-            .map(|t| types.register(t))
-            .collect();
+        let type_ids = types.register_module(&compiled.module).into_boxed_slice();
         let mut array_trampolines = vec![0; compiled.module.types.len()].into_boxed_slice();
         for t in &compiled.array_trampolines {
             array_trampolines[t.ty as usize] = text + t.text.start as usize;
@@ -71,6 +45,7 @@ impl RuntimeModule {
             code,
             index,
             type_ids,
+            types: types.clone(),
             array_trampolines,
             func_ptrs,
         })
@@ -99,6 +74,24 @@ impl RuntimeModule {
 
     pub fn type_ids(&self) -> &[u32] {
         &self.type_ids
+    }
+
+    /// The engine's type registry.
+    pub fn types(&self) -> &Arc<TypeRegistry> {
+        &self.types
+    }
+
+    /// A heap type of this module in the engine's index space.
+    pub fn engine_heap_type(&self, h: HeapType) -> HeapType {
+        match h {
+            HeapType::Module(i) => HeapType::Engine(self.type_ids[i as usize]),
+            other => other,
+        }
+    }
+
+    /// An import or export type of this module in the engine's index space.
+    pub fn engine_entity_type(&self, ty: &EntityType) -> EntityType {
+        ty.map_heap_types(&|h| self.engine_heap_type(h))
     }
 
     pub(crate) fn array_trampoline(&self, ty: u32) -> usize {

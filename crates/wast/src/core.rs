@@ -17,14 +17,37 @@ pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
         WastArgCore::V128(v) => Val::V128(V128(u128::from_le_bytes(v.to_le_bytes()))),
-        WastArgCore::RefNull(HeapType::Abstract { ty, .. }) => match ty {
-            wast::core::AbstractHeapType::Func => Val::FuncRef(None),
-            wast::core::AbstractHeapType::Extern => Val::ExternRef(None),
-            other => bail!("unsupported proposal: null reference of type {other:?}"),
+        WastArgCore::RefNull(ty) => match null_hierarchy(Some(ty)) {
+            Some(Hierarchy::Func) => Val::FuncRef(None),
+            Some(Hierarchy::Extern) => Val::ExternRef(None),
+            None => bail!("unsupported proposal: GC (a null reference of type {ty:?})"),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(store, ExternPayload(*n)))),
         other => bail!("unsupported proposal: argument {other:?}"),
     })
+}
+
+/// The reference hierarchies whose values fact's [`Val`] holds.
+enum Hierarchy {
+    Func,
+    Extern,
+}
+
+/// The hierarchy of a null reference's type (`None` for GC types).
+fn null_hierarchy(ty: Option<&HeapType<'_>>) -> Option<Hierarchy> {
+    use wast::core::AbstractHeapType as A;
+    match ty? {
+        HeapType::Concrete(_) => Some(Hierarchy::Func),
+        HeapType::Abstract {
+            ty: A::Func | A::NoFunc,
+            ..
+        } => Some(Hierarchy::Func),
+        HeapType::Abstract {
+            ty: A::Extern | A::NoExtern,
+            ..
+        } => Some(Hierarchy::Extern),
+        _ => None,
+    }
 }
 
 fn f32_matches(bits: u32, pattern: &NanPattern<F32>) -> bool {
@@ -84,23 +107,11 @@ pub fn matches(store: &Store<()>, val: &Val, expected: &WastRetCore<'_>) -> Resu
         (Val::V128(a), WastRetCore::V128(p)) => v128_matches(a.0, p),
         (Val::FuncRef(f), WastRetCore::RefNull(ty)) => {
             f.is_none()
-                && !matches!(
-                    ty,
-                    Some(HeapType::Abstract {
-                        ty: wast::core::AbstractHeapType::Extern,
-                        ..
-                    })
-                )
+                && (ty.is_none() || matches!(null_hierarchy(ty.as_ref()), Some(Hierarchy::Func)))
         }
         (Val::ExternRef(e), WastRetCore::RefNull(ty)) => {
             e.is_none()
-                && !matches!(
-                    ty,
-                    Some(HeapType::Abstract {
-                        ty: wast::core::AbstractHeapType::Func,
-                        ..
-                    })
-                )
+                && (ty.is_none() || matches!(null_hierarchy(ty.as_ref()), Some(Hierarchy::Extern)))
         }
         (Val::FuncRef(f), WastRetCore::RefFunc(_)) => f.is_some(),
         (Val::ExternRef(e), WastRetCore::RefExtern(n)) => match (e, n) {

@@ -37,11 +37,11 @@ pub fn define(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Result<
 
     let table = Table::new(
         &mut *store,
-        TableType::new(RefType::FuncRef, 10, Some(20)),
+        TableType::new(RefType::FUNCREF, 10, Some(20)),
         Val::FuncRef(None),
     )?;
     linker.define("spectest", "table", table)?;
-    let mut table64 = TableType::new(RefType::FuncRef, 10, Some(20));
+    let mut table64 = TableType::new(RefType::FUNCREF, 10, Some(20));
     table64.table64 = true;
     let table64 = Table::new(&mut *store, table64, Val::FuncRef(None))?;
     linker.define("spectest", "table64", table64)?;

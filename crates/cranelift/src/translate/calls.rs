@@ -1,4 +1,4 @@
-//! `call` and `call_indirect`.
+//! `call`, `call_indirect` and `call_ref`.
 //!
 //! Every wasm function takes `(callee vmctx, caller vmctx, params…)`. A call to a function
 //! defined in the same module is a direct, colocated call (the object builder writes its
@@ -121,7 +121,26 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
 
-        // The engine-wide signature ids must match.
+        self.check_signature(funcref, type_index);
+        self.call_funcref(funcref, type_index, args, tail);
+    }
+
+    /// `call_ref` or, with `tail`, `return_call_ref`, of a function of type `type_index`.
+    pub(crate) fn call_ref(&mut self, type_index: u32, tail: bool) {
+        let funcref = self.pop();
+        let n = self.module().types[type_index as usize].params.len();
+        let args = self.pop_n_canonical(n);
+        self.b
+            .ins()
+            .trapz(funcref, trap_code(Trap::NullFunctionReference));
+        // Validation proved the reference's type a subtype of `type_index`.
+        self.call_funcref(funcref, type_index, args, tail);
+    }
+
+    /// Traps unless the function behind `funcref` has a subtype of module type
+    /// `type_index`. Equal engine-wide ids are the fast path; a final type has no other
+    /// subtypes, otherwise a cold builtin walks the declared supertype chain.
+    fn check_signature(&mut self, funcref: ir::Value, type_index: u32) {
         let actual = self
             .b
             .ins()
@@ -132,8 +151,48 @@ impl Translator<'_, '_> {
             .ins()
             .load(types::I32, readonly(), type_ids, (type_index * 4) as i32);
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.b.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
+        let is_final = self
+            .module()
+            .subtypes
+            .get(type_index as usize)
+            .is_none_or(|s| s.is_final);
+        if is_final {
+            self.b.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
+            return;
+        }
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(mismatch, slow, &[], cont, &[]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        self.b.set_cold_block(slow);
+        let is_subtype = self
+            .env
+            .call_builtin(
+                &mut self.b,
+                self.vmctx,
+                Builtin::is_subtype,
+                &[actual, expected],
+            )
+            .expect("is_subtype returns a flag");
+        self.b
+            .ins()
+            .trapz(is_subtype, trap_code(Trap::BadSignature));
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
 
+    /// Calls (or tail-calls) through the non-null `VMFuncRef` `funcref` with the
+    /// signature of module type `type_index`, pushing the results.
+    fn call_funcref(
+        &mut self,
+        funcref: ir::Value,
+        type_index: u32,
+        args: Vec<ir::Value>,
+        tail: bool,
+    ) {
+        let ptr = self.env.pointer_type();
         let code = self
             .b
             .ins()
@@ -145,7 +204,8 @@ impl Translator<'_, '_> {
         let mut call_args = Vec::with_capacity(args.len() + 2);
         call_args.extend([callee_vmctx, self.vmctx]);
         call_args.extend(args);
-        // Whatever sits in a table escapes its module, so it has the escaping convention.
+        // Whatever a reference points at escapes its module, so it has the escaping
+        // convention.
         let sig = self.signature(type_index, ESCAPING_CALL_CONV);
         if tail {
             self.b.ins().return_call_indirect(sig, code, &call_args);

@@ -268,6 +268,32 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(fallthrough);
     }
 
+    /// `br_on_null`: branches with the values below the reference if it is null, else
+    /// leaves the (now non-null) reference on the stack.
+    pub(crate) fn br_on_null(&mut self, depth: u32) {
+        let r = self.pop();
+        let (target, arity) = self.branch_target(depth);
+        let args = block_args(&self.peek_n_canonical(arity));
+        let fallthrough = self.b.create_block();
+        self.b.ins().brif(r, fallthrough, &[], target, &args);
+        self.b.seal_block(fallthrough);
+        self.b.switch_to_block(fallthrough);
+        self.push(r);
+    }
+
+    /// `br_on_non_null`: branches with the reference (topmost of the branch's values) if
+    /// it is not null, else drops it.
+    pub(crate) fn br_on_non_null(&mut self, depth: u32) {
+        let r = self.peek(0);
+        let (target, arity) = self.branch_target(depth);
+        let args = block_args(&self.peek_n_canonical(arity));
+        let fallthrough = self.b.create_block();
+        self.b.ins().brif(r, target, &args, fallthrough, &[]);
+        self.b.seal_block(fallthrough);
+        self.b.switch_to_block(fallthrough);
+        self.pop();
+    }
+
     /// `br_table` jumps to one *landing* block per distinct target depth, which jumps on
     /// to the target with the branch's values. So the jump table's entries carry no
     /// arguments: its size stays one entry per target however many values the branch

@@ -31,13 +31,13 @@ mod tables;
 
 pub(crate) use env::FuncEnv;
 
-use crate::{val_type, wasm_signature};
+use crate::{trap_code, val_type, wasm_signature};
 use anyhow::{bail, Context as _, Result};
 use control::Frame;
 use cranelift_codegen::ir::{self, types, InstBuilder, UserFuncName};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use fact_environ::{ModuleInfo, ValType};
+use fact_environ::{ModuleInfo, Trap, ValType};
 use std::collections::HashMap;
 use wasmparser::{FuncValidator, FunctionBody, Operator, ValidatorResources};
 
@@ -203,6 +203,14 @@ impl<'m, 'f> Translator<'m, 'f> {
                 type_index,
                 table_index,
             } => self.call_indirect(type_index, table_index, true),
+            O::CallRef { type_index } => self.call_ref(type_index, false),
+            O::ReturnCallRef { type_index } => self.call_ref(type_index, true),
+            O::BrOnNull { relative_depth } => self.br_on_null(relative_depth),
+            O::BrOnNonNull { relative_depth } => self.br_on_non_null(relative_depth),
+            O::RefAsNonNull => {
+                let r = self.peek(0);
+                self.b.ins().trapz(r, trap_code(Trap::NullReference));
+            }
 
             O::Drop => {
                 self.pop();
@@ -252,6 +260,9 @@ impl<'m, 'f> Translator<'m, 'f> {
                     || self.translate_relaxed_simd(op)?
                     || self.translate_table(op)?)
                 {
+                    if is_gc_operator(op) {
+                        bail!("unsupported proposal: GC (the operator {op:?})");
+                    }
                     bail!("unsupported proposal: the operator {op:?} is not supported by fact");
                 }
             }
@@ -341,9 +352,7 @@ impl<'m, 'f> Translator<'m, 'f> {
             ValType::F32 => self.b.ins().f32const(0.0),
             ValType::F64 => self.b.ins().f64const(0.0),
             ValType::V128 => self.v128_const(&[0; 16]),
-            ValType::FuncRef | ValType::ExternRef => {
-                self.b.ins().iconst(self.env.pointer_type(), 0)
-            }
+            ValType::Ref(_) => self.b.ins().iconst(self.env.pointer_type(), 0),
         }
     }
 
@@ -387,4 +396,24 @@ impl<'m, 'f> Translator<'m, 'f> {
 /// trap code (`HEAP_OUT_OF_BOUNDS`), which turns a fault on a guard page into the trap.
 pub(crate) fn little_endian() -> ir::MemFlagsData {
     ir::MemFlagsData::new().with_endianness(ir::Endianness::Little)
+}
+
+/// Whether `op` belongs to the GC proposal's struct, array, i31 and cast instructions,
+/// which need heap types fact does not implement.
+fn is_gc_operator(op: &Operator<'_>) -> bool {
+    let name = format!("{op:?}");
+    [
+        "Struct",
+        "Array",
+        "RefI31",
+        "I31Get",
+        "RefTest",
+        "RefCast",
+        "BrOnCast",
+        "AnyConvertExtern",
+        "ExternConvertAny",
+        "RefEq",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
 }
