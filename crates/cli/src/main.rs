@@ -104,6 +104,16 @@ fn binary<'a>(
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes.into());
     }
+    // A complete artifact is recognized before this; an ELF file that is not one is most
+    // likely a `.cwasm` cut short (a partial copy or download).
+    if bytes.starts_with(b"\x7fELF") {
+        anyhow::bail!(
+            "{} is a truncated or damaged fact artifact ({} bytes): recompile it with \
+             `fact compile`",
+            path.display(),
+            bytes.len()
+        );
+    }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("{} is neither wasm binary nor text", path.display()))?;
     let wat = wat::Parser::new();

@@ -47,6 +47,24 @@ fn compile_then_run_the_artifact() {
 }
 
 #[test]
+fn a_truncated_artifact_is_reported_as_one() {
+    let out = temp("fib-truncated.cwasm");
+    let o = fact(&["compile", "examples/fib.wat", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    for len in [bytes.len() / 2, 64, 4] {
+        std::fs::write(&out, &bytes[..len]).unwrap();
+        let o = fact(&["run", out.to_str().unwrap(), "--invoke", "fib", "10"]);
+        assert!(!o.status.success());
+        assert!(
+            stderr(&o).contains("truncated or damaged fact artifact"),
+            "{len} bytes: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
 fn compile_can_show_the_clif_of_every_function() {
     let dir = temp("clif");
     let out = temp("fib-clif.cwasm");
