@@ -17,7 +17,7 @@ pub struct RunArgs {
     invoke: String,
     /// Arguments of a module's function, parsed according to its parameter types.
     args: Vec<String>,
-    /// Interrupt the call after this many seconds.
+    /// Interrupt the program (instantiation included) after this many seconds.
     #[arg(long)]
     timeout: Option<f64>,
 }
@@ -48,6 +48,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         }
     };
     let mut store = Store::new(&engine, ());
+    // Armed before instantiation: a start function runs under the deadline too.
+    arm_timeout(&engine, &mut store, args.timeout);
     let linker = Linker::new(&engine);
     let instance = linker.instantiate(&mut store, &module)?;
     let func = instance
@@ -70,7 +72,6 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .map(|(t, a)| parse_arg(*t, a))
         .collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
-    arm_timeout(&engine, &mut store, args.timeout);
     if let Err(e) = func.call(&mut store, &params, &mut results) {
         eprintln!("error: {e:?}");
         return Ok(ExitCode::FAILURE);
@@ -116,7 +117,7 @@ fn show(v: &Val) -> String {
     }
 }
 
-/// Interrupts the running call after `timeout` seconds.
+/// Interrupts the wasm running in `store` once `timeout` seconds have passed.
 fn arm_timeout<T>(engine: &Engine, store: &mut Store<T>, timeout: Option<f64>) {
     if let Some(secs) = timeout {
         store.set_epoch_deadline(1);
@@ -156,6 +157,8 @@ fn run_component(engine: &Engine, component: &Component, args: &RunArgs) -> Resu
         )
     };
     let mut store = Store::new(engine, ());
+    // Armed before instantiation: start functions run under the deadline too.
+    arm_timeout(engine, &mut store, args.timeout);
     let instance = fact::component::Linker::new(engine).instantiate(&mut store, component)?;
     let path: Vec<&str> = name.split('#').collect();
     let func = instance
@@ -176,7 +179,6 @@ fn run_component(engine: &Engine, component: &Component, args: &RunArgs) -> Resu
     };
     let params: Vec<fact::component::Val> = values.iter().map(crate::wave::to_val).collect();
     let mut out = vec![fact::component::Val::Bool(false); results.len()];
-    arm_timeout(engine, &mut store, args.timeout);
     if let Err(e) = func.call(&mut store, &params, &mut out) {
         eprintln!("error: {e:?}");
         return Ok(ExitCode::FAILURE);

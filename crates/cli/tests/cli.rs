@@ -126,6 +126,43 @@ fn an_infinite_loop_is_interrupted_by_the_timeout() {
 }
 
 #[test]
+fn the_timeout_covers_a_start_function() {
+    let path = temp("spin-start.wat");
+    std::fs::write(
+        &path,
+        r#"(module (func $spin (loop br 0)) (start $spin) (func (export "f")))"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fact"))
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--invoke",
+            "f",
+            "--timeout",
+            "0.1",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run fact");
+    // Without the fix the start function spins forever: give up (and fail) after 60 s.
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("`fact run --timeout 0.1` did not stop a looping start function");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let o = child.wait_with_output().unwrap();
+    assert!(!status.success());
+    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+}
+
+#[test]
 fn bad_arguments_are_errors() {
     let o = fact(&["run", "examples/fib.wat", "--invoke", "fib"]);
     assert!(!o.status.success());
