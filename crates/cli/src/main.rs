@@ -77,6 +77,8 @@ fn compile(
 ) -> anyhow::Result<ExitCode> {
     use anyhow::Context;
     let mut config = fact::Config::new();
+    // Like `fact run`'s engine, so every artifact can run under `fact run --timeout`.
+    config.epoch_interruption(true);
     if let Some(dir) = emit_clif {
         config.emit_clif(dir);
     }

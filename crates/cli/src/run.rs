@@ -24,7 +24,9 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     let mut config = fact::Config::new();
-    config.epoch_interruption(args.timeout.is_some());
+    // Always on (the deadline is armed only with `--timeout`), so that artifacts made by
+    // `fact compile`, which always has the checks, load here with or without it.
+    config.epoch_interruption(true);
     let engine = Engine::new(&config)?;
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("failed to read {}", args.file.display()))?;

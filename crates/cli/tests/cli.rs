@@ -163,6 +163,30 @@ fn the_timeout_covers_a_start_function() {
 }
 
 #[test]
+fn a_compiled_artifact_runs_under_the_timeout() {
+    let wat = temp("spin-artifact.wat");
+    std::fs::write(&wat, r#"(module (func (export "spin") (loop br 0)))"#).unwrap();
+    let artifact = temp("spin-artifact.cwasm");
+    let o = fact(&[
+        "compile",
+        wat.to_str().unwrap(),
+        "-o",
+        artifact.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = fact(&[
+        "run",
+        artifact.to_str().unwrap(),
+        "--invoke",
+        "spin",
+        "--timeout",
+        "0.1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+}
+
+#[test]
 fn bad_arguments_are_errors() {
     let o = fact(&["run", "examples/fib.wat", "--invoke", "fib"]);
     assert!(!o.status.success());

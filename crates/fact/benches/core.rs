@@ -144,4 +144,38 @@ fn main() {
         "wasm -> host, `nop`: {:.1} ns per call",
         t.as_secs_f64() * 1e9 / N as f64
     );
+
+    epoch_check_cost();
+}
+
+/// What epoch interruption (which `fact compile` and `fact run` always enable, so every
+/// artifact runs under `--timeout`) costs a tight loop: a check at each loop header.
+fn epoch_check_cost() {
+    const ITERATIONS: i32 = 100_000_000;
+    let wat = r#"(module (func (export "count") (param i32) (result i32) (local i32)
+        (loop (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+          (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+        (local.get 1)))"#;
+    let mut per_iteration = [0.0f64; 2];
+    for (slot, epochs) in per_iteration.iter_mut().zip([false, true]) {
+        let mut config = Config::new();
+        config.epoch_interruption(epochs);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let count = instance
+            .get_typed_func::<i32, i32>(&mut store, "count")
+            .unwrap();
+        let t = measure(Duration::from_secs(2), || {
+            count.call(&mut store, ITERATIONS).unwrap();
+        });
+        *slot = t.as_secs_f64() * 1e9 / f64::from(ITERATIONS);
+    }
+    println!(
+        "loop iteration without / with epoch checks: {:.3} / {:.3} ns ({:+.1} %)",
+        per_iteration[0],
+        per_iteration[1],
+        (per_iteration[1] / per_iteration[0] - 1.0) * 100.0
+    );
 }
