@@ -109,20 +109,40 @@ fn a_trap_prints_its_backtrace_and_fails() {
     );
 }
 
+/// Runs `fact run FILE --invoke FUNC --timeout 0.1` and checks that it stops with the
+/// interrupt trap. If the timeout fails to stop the program, the child is killed after
+/// 60 s and the test fails, rather than hanging.
+fn assert_interrupted_by_timeout(file: &Path, func: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fact"))
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--invoke",
+            func,
+            "--timeout",
+            "0.1",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run fact");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("`fact run --timeout 0.1` did not stop {}", file.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+}
+
 #[test]
 fn an_infinite_loop_is_interrupted_by_the_timeout() {
     let path = temp("spin.wat");
     std::fs::write(&path, r#"(module (func (export "spin") (loop br 0)))"#).unwrap();
-    let o = fact(&[
-        "run",
-        path.to_str().unwrap(),
-        "--invoke",
-        "spin",
-        "--timeout",
-        "0.1",
-    ]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+    assert_interrupted_by_timeout(&path, "spin");
 }
 
 #[test]
@@ -133,33 +153,7 @@ fn the_timeout_covers_a_start_function() {
         r#"(module (func $spin (loop br 0)) (start $spin) (func (export "f")))"#,
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fact"))
-        .args([
-            "run",
-            path.to_str().unwrap(),
-            "--invoke",
-            "f",
-            "--timeout",
-            "0.1",
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run fact");
-    // Without the fix the start function spins forever: give up (and fail) after 60 s.
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > std::time::Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("`fact run --timeout 0.1` did not stop a looping start function");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let o = child.wait_with_output().unwrap();
-    assert!(!status.success());
-    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+    assert_interrupted_by_timeout(&path, "f");
 }
 
 #[test]
@@ -174,16 +168,7 @@ fn a_compiled_artifact_runs_under_the_timeout() {
         artifact.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = fact(&[
-        "run",
-        artifact.to_str().unwrap(),
-        "--invoke",
-        "spin",
-        "--timeout",
-        "0.1",
-    ]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+    assert_interrupted_by_timeout(&artifact, "spin");
 }
 
 #[test]

@@ -127,13 +127,14 @@ fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_
                             }
                             _ => bail!("unsupported proposal: GC (struct and array types)"),
                         }
-                        let supertype = match ty.supertype_idxs.first() {
-                            Some(idx) => Some(
+                        let supertype = ty
+                            .supertype_idxs
+                            .first()
+                            .map(|idx| {
                                 idx.as_module_index()
-                                    .context("a supertype outside the module's index space")?,
-                            ),
-                            None => None,
-                        };
+                                    .context("a supertype outside the module's index space")
+                            })
+                            .transpose()?;
                         info.subtypes.push(SubType {
                             is_final: ty.is_final,
                             supertype,

@@ -55,11 +55,6 @@ impl ValType {
         }
     }
 
-    /// Whether the type has a default value (every type but non-nullable references).
-    pub fn is_defaultable(self) -> bool {
-        self.as_ref().is_none_or(|r| r.nullable)
-    }
-
     /// The same type with every concrete heap type replaced by `f`'s.
     pub fn map_heap_types(self, f: &impl Fn(HeapType) -> HeapType) -> ValType {
         match self {

@@ -222,6 +222,9 @@ impl Func {
     ) -> Result<()> {
         let store = store.as_context_mut().0;
         let ty = self.data(&store.opaque)?.ty.clone();
+        if ty.params.iter().chain(&ty.results).any(|t| is_exnref(*t)) {
+            bail!("unsupported proposal: exnref values cannot cross between wasm and the host yet");
+        }
         if params.len() != ty.params.len() {
             bail!(
                 "expected {} arguments, got {}",
@@ -616,4 +619,11 @@ impl<Params: WasmParams, Results: WasmParams> TypedFunc<Params, Results> {
         call_raw(store, self.func, raw)?;
         Ok(Results::from_raw(&mut store.opaque, raw))
     }
+}
+
+/// Whether `ty` is a reference into the exception hierarchy, whose values `Val` cannot
+/// hold yet.
+fn is_exnref(ty: ValType) -> bool {
+    ty.as_ref()
+        .is_some_and(|r| r.heap.top() == fact_environ::HeapType::Exn)
 }

@@ -90,15 +90,9 @@ pub(crate) fn check_import(
     provided: &Extern,
 ) -> Result<()> {
     let types = store.engine.types();
-    let expected = module.engine_entity_type(&import.ty);
-    let found = match provided {
-        Extern::Func(f) => EntityType::Func(f.data(store)?.ty.clone()),
-        Extern::Table(t) => EntityType::Table(store.runtime.tables[t.id_in(store)?].ty()),
-        Extern::Memory(m) => EntityType::Memory(store.runtime.memories[m.id_in(store)?].ty()),
-        Extern::Global(g) => EntityType::Global(store.runtime.globals[g.id_in(store)?].ty),
-    };
-    let ok = match (&expected, &found, provided) {
-        (EntityType::Func(_), EntityType::Func(_), Extern::Func(f)) => {
+    let engine = |h| module.engine_heap_type(h);
+    let ok = match (&import.ty, provided) {
+        (EntityType::Func(_), Extern::Func(f)) => {
             let EntityIndex::Func(index) = import.index else {
                 bail!("a function import must land in the function index space");
             };
@@ -108,9 +102,15 @@ pub(crate) fn check_import(
             let found_id = unsafe { (*f.func_ref(store)?).type_id };
             types.is_subtype(found_id, expected_id)
         }
-        (EntityType::Table(a), EntityType::Table(b), _) => b.matches(a),
-        (EntityType::Memory(a), EntityType::Memory(b), _) => b.matches(a),
-        (EntityType::Global(a), EntityType::Global(b), _) => {
+        (EntityType::Table(a), Extern::Table(t)) => store.runtime.tables[t.id_in(store)?]
+            .ty()
+            .matches(&a.map_heap_types(&engine)),
+        (EntityType::Memory(a), Extern::Memory(m)) => {
+            store.runtime.memories[m.id_in(store)?].ty().matches(a)
+        }
+        (EntityType::Global(a), Extern::Global(g)) => {
+            let a = a.map_heap_types(&engine);
+            let b = store.runtime.globals[g.id_in(store)?].ty;
             a.mutable == b.mutable
                 && if a.mutable {
                     a.content == b.content
@@ -121,6 +121,14 @@ pub(crate) fn check_import(
         _ => false,
     };
     if !ok {
+        // Both types, in the engine's index space, only for the message.
+        let expected = module.engine_entity_type(&import.ty);
+        let found = match provided {
+            Extern::Func(f) => EntityType::Func(f.data(store)?.ty.clone()),
+            Extern::Table(t) => EntityType::Table(store.runtime.tables[t.id_in(store)?].ty()),
+            Extern::Memory(m) => EntityType::Memory(store.runtime.memories[m.id_in(store)?].ty()),
+            Extern::Global(g) => EntityType::Global(store.runtime.globals[g.id_in(store)?].ty),
+        };
         bail!("incompatible import type: expected {expected}, found {found}");
     }
     Ok(())

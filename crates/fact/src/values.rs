@@ -87,7 +87,8 @@ impl Val {
             ValType::V128 => Val::V128(V128(0)),
             ValType::Ref(r) => match r.heap.top() {
                 HeapType::Extern => Val::ExternRef(None),
-                // exnref values never reach the host: `Func` refuses such signatures.
+                // `Func::call` refuses exnref signatures; a table or global of exnref
+                // holds only null (wasm cannot create exceptions yet) and reads as null.
                 _ => Val::FuncRef(None),
             },
         }

@@ -29,7 +29,7 @@ struct CanonicalType {
 struct Registered {
     /// The type, with every concrete reference an engine id.
     ty: FuncType,
-    is_final: bool,
+    /// The id of its declared supertype.
     supertype: Option<u32>,
 }
 
@@ -37,6 +37,10 @@ struct Registered {
 struct Inner {
     /// The first id of each registered group, by canonical form.
     groups: HashMap<Vec<CanonicalType>, u32>,
+    /// The ids of *plain* types, by type: alone in their group, final, without a
+    /// supertype, and with every reference an id (every host function type, and most
+    /// module types). A lookup here needs no canonical form to be built.
+    plain: HashMap<FuncType, u32>,
     /// Every type, by id.
     types: Vec<Registered>,
 }
@@ -56,13 +60,17 @@ impl TypeRegistry {
             !mentions_module_types(ty),
             "host function types use engine ids"
         );
+        if let Some(&id) = self.read().plain.get(ty) {
+            return id;
+        }
         let group = vec![CanonicalType {
             is_final: true,
             supertype: None,
             ty: ty.clone(),
         }];
-        // Its references are all ids, so no position needs resolving.
-        self.register_group(group, |position| position)
+        let id = self.register_group(group);
+        self.write().plain.insert(ty.clone(), id);
+        id
     }
 
     /// Checks that a function type the embedder made refers to types only by ids of this
@@ -82,6 +90,9 @@ impl TypeRegistry {
                 "a host type cannot refer to module type {i}: use the engine's type of \
                  the function or value it comes from"
             ),
+            Some(h) if h.top() == HeapType::Exn => anyhow::bail!(
+                "unsupported proposal: exnref values cannot cross between wasm and the host yet"
+            ),
             Some(HeapType::Engine(id)) if id as usize >= self.read().types.len() => {
                 anyhow::bail!("type#{id} is not a type of this engine")
             }
@@ -92,7 +103,16 @@ impl TypeRegistry {
     /// The ids of every type of `module`, by module type index.
     pub fn register_module(&self, module: &ModuleInfo) -> Vec<u32> {
         let mut ids: Vec<u32> = Vec::with_capacity(module.types.len());
+        let subtype = |i: u32| module.subtypes.get(i as usize).copied().unwrap_or_default();
         for &(start, len) in &module.rec_groups {
+            let first_type = &module.types[start as usize];
+            if len == 1
+                && subtype(start) == SubType::default()
+                && !mentions_module_types(first_type)
+            {
+                ids.push(self.register(first_type));
+                continue;
+            }
             let group = start..start + len;
             // A reference to a type of this group is a position in it; types of earlier
             // groups already have ids.
@@ -104,7 +124,7 @@ impl TypeRegistry {
             let canonical: Vec<CanonicalType> = group
                 .clone()
                 .map(|i| {
-                    let sub = module.subtypes.get(i as usize).copied().unwrap_or_default();
+                    let sub = subtype(i);
                     CanonicalType {
                         is_final: sub.is_final,
                         supertype: sub.supertype.map(|s| canonical_ref(HeapType::Module(s))),
@@ -112,7 +132,7 @@ impl TypeRegistry {
                     }
                 })
                 .collect();
-            let first = self.register_group(canonical, |position| position);
+            let first = self.register_group(canonical);
             ids.extend((0..len).map(|k| first + k));
         }
         debug_assert_eq!(ids.len(), module.types.len());
@@ -120,18 +140,17 @@ impl TypeRegistry {
     }
 
     /// Registers a group in canonical form (if it is new) and returns its first id.
-    /// `local(position)` gives the id offset of a group-local reference.
-    fn register_group(&self, group: Vec<CanonicalType>, local: impl Fn(u32) -> u32) -> u32 {
+    fn register_group(&self, group: Vec<CanonicalType>) -> u32 {
         if let Some(&first) = self.read().groups.get(&group) {
             return first;
         }
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.write();
         if let Some(&first) = inner.groups.get(&group) {
             return first;
         }
         let first = inner.types.len() as u32;
         let resolve = |h: HeapType| match h {
-            HeapType::Module(position) => HeapType::Engine(first + local(position)),
+            HeapType::Module(position) => HeapType::Engine(first + position),
             other => other,
         };
         for t in &group {
@@ -141,7 +160,6 @@ impl TypeRegistry {
             });
             inner.types.push(Registered {
                 ty: t.ty.map_heap_types(&resolve),
-                is_final: t.is_final,
                 supertype,
             });
         }
@@ -153,17 +171,13 @@ impl TypeRegistry {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The type with id `id`, its references engine ids.
     pub fn lookup(&self, id: u32) -> Option<FuncType> {
         self.read().types.get(id as usize).map(|r| r.ty.clone())
-    }
-
-    /// The subtyping declaration of type `id`, its supertype an id.
-    pub fn subtype(&self, id: u32) -> Option<SubType> {
-        self.read().types.get(id as usize).map(|r| SubType {
-            is_final: r.is_final,
-            supertype: r.supertype,
-        })
     }
 
     /// Whether type `sub` is `sup` or declares it as a (transitive) supertype.

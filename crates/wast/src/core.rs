@@ -17,7 +17,7 @@ pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
         WastArgCore::V128(v) => Val::V128(V128(u128::from_le_bytes(v.to_le_bytes()))),
-        WastArgCore::RefNull(ty) => match null_hierarchy(Some(ty)) {
+        WastArgCore::RefNull(ty) => match null_hierarchy(ty) {
             Some(Hierarchy::Func) => Val::FuncRef(None),
             Some(Hierarchy::Extern) => Val::ExternRef(None),
             None => bail!("unsupported proposal: GC (a null reference of type {ty:?})"),
@@ -28,15 +28,16 @@ pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
 }
 
 /// The reference hierarchies whose values fact's [`Val`] holds.
+#[derive(PartialEq)]
 enum Hierarchy {
     Func,
     Extern,
 }
 
 /// The hierarchy of a null reference's type (`None` for GC types).
-fn null_hierarchy(ty: Option<&HeapType<'_>>) -> Option<Hierarchy> {
+fn null_hierarchy(ty: &HeapType<'_>) -> Option<Hierarchy> {
     use wast::core::AbstractHeapType as A;
-    match ty? {
+    match ty {
         HeapType::Concrete(_) => Some(Hierarchy::Func),
         HeapType::Abstract {
             ty: A::Func | A::NoFunc,
@@ -48,6 +49,12 @@ fn null_hierarchy(ty: Option<&HeapType<'_>>) -> Option<Hierarchy> {
         } => Some(Hierarchy::Extern),
         _ => None,
     }
+}
+
+/// Whether a null of hierarchy `of` matches the result pattern `(ref.null ty)`; an
+/// untyped `(ref.null)` matches any null.
+fn null_of(ty: &Option<HeapType<'_>>, of: Hierarchy) -> bool {
+    ty.as_ref().is_none_or(|t| null_hierarchy(t) == Some(of))
 }
 
 fn f32_matches(bits: u32, pattern: &NanPattern<F32>) -> bool {
@@ -105,13 +112,9 @@ pub fn matches(store: &Store<()>, val: &Val, expected: &WastRetCore<'_>) -> Resu
         (Val::F32(a), WastRetCore::F32(p)) => f32_matches(*a, p),
         (Val::F64(a), WastRetCore::F64(p)) => f64_matches(*a, p),
         (Val::V128(a), WastRetCore::V128(p)) => v128_matches(a.0, p),
-        (Val::FuncRef(f), WastRetCore::RefNull(ty)) => {
-            f.is_none()
-                && (ty.is_none() || matches!(null_hierarchy(ty.as_ref()), Some(Hierarchy::Func)))
-        }
+        (Val::FuncRef(f), WastRetCore::RefNull(ty)) => f.is_none() && null_of(ty, Hierarchy::Func),
         (Val::ExternRef(e), WastRetCore::RefNull(ty)) => {
-            e.is_none()
-                && (ty.is_none() || matches!(null_hierarchy(ty.as_ref()), Some(Hierarchy::Extern)))
+            e.is_none() && null_of(ty, Hierarchy::Extern)
         }
         (Val::FuncRef(f), WastRetCore::RefFunc(_)) => f.is_some(),
         (Val::ExternRef(e), WastRetCore::RefExtern(n)) => match (e, n) {

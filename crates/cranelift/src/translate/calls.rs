@@ -104,22 +104,13 @@ impl Translator<'_, '_> {
 
         // A null entry traps with a message naming the index, recorded by a builtin on a
         // cold path.
-        let null_block = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.ins().brif(funcref, cont, &[], null_block, &[]);
-        self.b.switch_to_block(null_block);
-        self.b.seal_block(null_block);
-        self.b.set_cold_block(null_block);
-        let index = self.widen_to_i64(index);
-        self.env.call_builtin(
-            &mut self.b,
-            self.vmctx,
-            Builtin::uninitialized_element,
-            &[index],
-        );
-        self.b.ins().trap(TRAP_PENDING);
-        self.b.switch_to_block(cont);
-        self.b.seal_block(cont);
+        let is_null = self.b.ins().icmp_imm_u(IntCC::Equal, funcref, 0);
+        self.cold_path(is_null, |t, _| {
+            let index = t.widen_to_i64(index);
+            t.env
+                .call_builtin(&mut t.b, t.vmctx, Builtin::uninitialized_element, &[index]);
+            t.b.ins().trap(TRAP_PENDING);
+        });
 
         self.check_signature(funcref, type_index);
         self.call_funcref(funcref, type_index, args, tail);
@@ -160,25 +151,27 @@ impl Translator<'_, '_> {
             self.b.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
             return;
         }
-        let slow = self.b.create_block();
+        self.cold_path(mismatch, |t, cont| {
+            let is_subtype = t
+                .env
+                .call_builtin(&mut t.b, t.vmctx, Builtin::is_subtype, &[actual, expected])
+                .expect("is_subtype returns a flag");
+            t.b.ins().trapz(is_subtype, trap_code(Trap::BadSignature));
+            t.b.ins().jump(cont, &[]);
+        });
+    }
+
+    /// Emits `cold` in a cold block taken when `cond` is non-zero, then continues in a new
+    /// block after the branch. `cold` must end its block: with a trap, or with a jump to
+    /// the continuation block it is given.
+    fn cold_path(&mut self, cond: ir::Value, cold: impl FnOnce(&mut Self, ir::Block)) {
+        let cold_block = self.b.create_block();
         let cont = self.b.create_block();
-        self.b.ins().brif(mismatch, slow, &[], cont, &[]);
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
-        self.b.set_cold_block(slow);
-        let is_subtype = self
-            .env
-            .call_builtin(
-                &mut self.b,
-                self.vmctx,
-                Builtin::is_subtype,
-                &[actual, expected],
-            )
-            .expect("is_subtype returns a flag");
-        self.b
-            .ins()
-            .trapz(is_subtype, trap_code(Trap::BadSignature));
-        self.b.ins().jump(cont, &[]);
+        self.b.ins().brif(cond, cold_block, &[], cont, &[]);
+        self.b.switch_to_block(cold_block);
+        self.b.seal_block(cold_block);
+        self.b.set_cold_block(cold_block);
+        cold(self, cont);
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
     }
