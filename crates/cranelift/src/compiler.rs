@@ -9,8 +9,9 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, ExternalName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_codegen::{Context, FinalizedMachExceptionHandler, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
+use fact_environ::artifact::HandlerSite;
 use fact_environ::translate::{explain_invalid, ModuleTranslation};
 use fact_environ::vmoffsets::VMOffsets;
 use fact_environ::{FuncType, ModuleInfo, OptLevel, Trap, Tunables};
@@ -89,6 +90,9 @@ pub struct CompiledCode {
     pub traps: Vec<(u32, Option<Trap>)>,
     /// `(offset in code, offset in the wasm binary)`.
     pub address_map: Vec<(u32, u32)>,
+    /// The call sites inside a `try_table`, sorted by return address: where an exception
+    /// thrown by the callee lands (offsets in code).
+    pub handlers: Vec<HandlerSite>,
 }
 
 /// A compiled core module, ready for the object builder.
@@ -382,6 +386,24 @@ impl Compiler {
             .iter()
             .map(|t| Ok((t.offset, trap_from_cranelift(t.code)?)))
             .collect::<Result<_>>()?;
+        let mut handlers = Vec::new();
+        for site in buffer.call_sites() {
+            let landing = site.exception_handlers.iter().find_map(|h| match h {
+                FinalizedMachExceptionHandler::Default(offset) => Some(*offset),
+                _ => None,
+            });
+            if let Some(handler) = landing {
+                let frame_offset = site
+                    .frame_offset
+                    .context("Cranelift did not record the frame size of a try_call")?;
+                handlers.push(HandlerSite {
+                    ret_addr: site.ret_addr,
+                    frame_offset,
+                    handler,
+                });
+            }
+        }
+        handlers.sort_by_key(|h| h.ret_addr);
         let mut address_map: Vec<(u32, u32)> = Vec::new();
         for loc in buffer.get_srclocs_sorted() {
             let wasm = loc.loc;
@@ -397,6 +419,7 @@ impl Compiler {
             relocs,
             traps,
             address_map,
+            handlers,
         })
     }
 

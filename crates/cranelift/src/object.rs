@@ -7,8 +7,8 @@ use anyhow::{bail, Result};
 use cranelift_codegen::binemit::Reloc;
 use fact_environ::artifact::{
     checksum, ArtifactHeader, ArtifactInfo, ArtifactKind, CompiledFunc, CompiledModuleInfo,
-    TextRange, Trampoline, TrapSite, SECTION_DATA, SECTION_HEADER, SECTION_META, SECTION_TEXT,
-    TEXT_ALIGN,
+    HandlerSite, TextRange, Trampoline, TrapSite, SECTION_DATA, SECTION_HEADER, SECTION_META,
+    SECTION_TEXT, TEXT_ALIGN,
 };
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
@@ -24,6 +24,7 @@ pub struct ArtifactBuilder {
     kind: ArtifactKind,
     text: Vec<u8>,
     traps: Vec<TrapSite>,
+    handlers: Vec<HandlerSite>,
     modules: Vec<CompiledModuleInfo>,
     data: Vec<u8>,
     symbols: Vec<(String, TextRange)>,
@@ -35,6 +36,7 @@ impl ArtifactBuilder {
             kind,
             text: Vec::new(),
             traps: Vec::new(),
+            handlers: Vec::new(),
             modules: Vec::new(),
             data: Vec::new(),
             symbols: Vec::new(),
@@ -55,6 +57,12 @@ impl ArtifactBuilder {
             .extend(code.traps.iter().map(|(off, trap)| TrapSite {
                 offset: start + off,
                 trap: *trap,
+            }));
+        self.handlers
+            .extend(code.handlers.iter().map(|h| HandlerSite {
+                ret_addr: start + h.ret_addr,
+                frame_offset: h.frame_offset,
+                handler: start + h.handler,
             }));
         let range = TextRange {
             start,
@@ -134,10 +142,12 @@ impl ArtifactBuilder {
             self.text.push(0xcc);
         }
         self.traps.sort_by_key(|t| t.offset);
+        self.handlers.sort_by_key(|h| h.ret_addr);
         let info = ArtifactInfo {
             kind: self.kind,
             modules: self.modules,
             traps: self.traps,
+            handlers: self.handlers,
             component,
         };
         let meta = info.to_bytes();

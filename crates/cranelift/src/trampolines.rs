@@ -9,14 +9,19 @@
 //! - *wasm → array* (exit): has the wasm signature of a host function; it spills the
 //!   arguments into a stack array, records the calling wasm frame (for backtraces that
 //!   cross host calls), calls the host function whose pointer is in its context, and
-//!   raises the host's error if it reports one.
+//!   raises the host's error if it reports one, or throws the host's exception into the
+//!   calling wasm (through the `throw_ref` builtin, which finds the caller from this
+//!   trampoline's frame).
 
 use crate::compiler::{CompiledCode, Compiler};
 use crate::{val_type, wasm_signature, ESCAPING_CALL_CONV, TRAP_PENDING};
 use anyhow::Result;
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData, UserFuncName};
+use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use fact_environ::vmoffsets::{host_ctx, store_ctx, vmctx, VAL_RAW_SIZE};
+use fact_environ::builtins::Builtin;
+use fact_environ::vmoffsets::{host_ctx, store_ctx, vmctx, PTR, VAL_RAW_SIZE};
 use fact_environ::FuncType;
 
 /// Raw values are little-endian.
@@ -139,7 +144,42 @@ impl Compiler {
         let call = b
             .ins()
             .call_indirect(host_sig, callee, &[host, caller_vmctx, values, len]);
-        let ok = b.inst_results(call)[0];
+        let status = b.inst_results(call)[0];
+        // An exception from the host is thrown into the caller, as `throw_ref` would.
+        let is_exception =
+            b.ins()
+                .icmp_imm_u(IntCC::Equal, status, i64::from(host_ctx::STATUS_EXCEPTION));
+        let throw_block = b.create_block();
+        let cont = b.create_block();
+        b.ins().brif(is_exception, throw_block, &[], cont, &[]);
+        b.switch_to_block(throw_block);
+        b.seal_block(throw_block);
+        b.set_cold_block(throw_block);
+        let exn = b.ins().load(ptr, raw_flags(), values, 0);
+        let mut throw_sig = ir::Signature::new(CallConv::Tail);
+        throw_sig.params.extend([AbiParam::new(ptr); 2]);
+        let throw_sig = b.import_signature(throw_sig);
+        let builtins = b.ins().load(
+            ptr,
+            MemFlagsData::trusted(),
+            caller_vmctx,
+            vmctx::BUILTINS as i32,
+        );
+        let throw_ref = b.ins().load(
+            ptr,
+            MemFlagsData::trusted(),
+            builtins,
+            (Builtin::throw_ref.index() * PTR) as i32,
+        );
+        b.ins()
+            .call_indirect(throw_sig, throw_ref, &[caller_vmctx, exn]);
+        b.ins()
+            .trap(crate::trap_code(fact_environ::Trap::UnreachableCodeReached));
+        b.switch_to_block(cont);
+        b.seal_block(cont);
+        let ok = b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, status, i64::from(host_ctx::STATUS_OK));
         b.ins().trapz(ok, TRAP_PENDING);
 
         let results: Vec<ir::Value> = ty

@@ -26,7 +26,7 @@ pub const TEXT_ALIGN: u64 = 0x1_0000;
 pub const MAGIC: [u8; 8] = *b"\0factart";
 /// Bumped whenever the layout of anything in an artifact changes. Version 1 was code from
 /// cranelift-wasm 0.112; version 2 is fact's own translator on Cranelift 0.135.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// What an artifact holds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +187,19 @@ pub struct TrapSite {
     pub trap: Option<Trap>,
 }
 
+/// A call site inside a `try_table`: an exception thrown by the callee resumes at
+/// `handler` (the try_table's dispatch code) with the stack pointer `frame_offset` bytes
+/// below the frame pointer of the frame making the call.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerSite {
+    /// The call's return address, as an offset (in `.text`, or in the function's code
+    /// before the object builder places it).
+    pub ret_addr: u32,
+    pub frame_offset: u32,
+    /// The dispatch code's offset, like `ret_addr`.
+    pub handler: u32,
+}
+
 /// The metadata of an artifact (`.fact.meta`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ArtifactInfo {
@@ -194,6 +207,8 @@ pub struct ArtifactInfo {
     pub modules: Vec<CompiledModuleInfo>,
     /// Every trap site in `.text`, sorted by offset.
     pub traps: Vec<TrapSite>,
+    /// Every call site with an exception handler, sorted by return address.
+    pub handlers: Vec<HandlerSite>,
     /// The component description, for component artifacts.
     pub component: Option<ComponentArtifactInfo>,
 }
@@ -261,6 +276,14 @@ impl ArtifactInfo {
         }
         if self.traps.iter().any(|t| t.offset as usize >= text_len) {
             bail!("artifact trap table points outside the text section");
+        }
+        if self
+            .handlers
+            .iter()
+            .any(|h| h.ret_addr as usize > text_len || h.handler as usize >= text_len)
+            || !self.handlers.is_sorted_by_key(|h| h.ret_addr)
+        {
+            bail!("artifact exception handler table is corrupt");
         }
         if let Some(c) = &self.component {
             if c.lowering_trampolines.iter().any(|r| !in_text(r))

@@ -81,9 +81,24 @@ builtins! {
     /// `(actual, expected) -> 1 or 0`: whether engine type id `actual` is a declared
     /// subtype of `expected` (the slow path of a signature check on a non-final type).
     is_subtype(I32, I32) -> I32;
+    /// `(tag, values) -> !`: throws a new exception of tag `tag` (an index in the caller's
+    /// module) whose payload is the raw values at `values`. Never returns: control resumes
+    /// in the innermost matching handler, or the exception leaves wasm. Called with the
+    /// `tail` convention, through a stub that passes the calling frame.
+    throw(I32, Ptr);
+    /// `(exn) -> !`: rethrows a (non-null) exception object, as `throw`.
+    throw_ref(Ptr);
+    /// `(exn)`: frees an exception object that a `catch`/`catch_all` clause has consumed.
+    exn_free(Ptr);
 }
 
 impl Builtin {
+    /// Whether the builtin throws: it never returns, and a call to it inside `try_table`
+    /// is a `try_call`.
+    pub fn throws(self) -> bool {
+        matches!(self, Builtin::throw | Builtin::throw_ref)
+    }
+
     /// The builtin's index in the builtin table.
     pub fn index(self) -> u32 {
         self as u32

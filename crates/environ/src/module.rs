@@ -15,6 +15,7 @@ pub enum EntityIndex {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 /// One import of a module.
@@ -191,6 +192,10 @@ pub struct ModuleInfo {
     pub num_imported_globals: u32,
     /// Initializers of the defined globals.
     pub global_inits: Vec<ConstExpr>,
+    /// All exception tags, imported ones first, as the module type index of each tag's
+    /// signature (its parameters are the exception's payload; it has no results).
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub exports: IndexMap<String, EntityIndex>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
@@ -224,6 +229,7 @@ impl ModuleInfo {
             EntityIndex::Table(i) => EntityType::Table(self.tables[i as usize]),
             EntityIndex::Memory(i) => EntityType::Memory(self.memories[i as usize]),
             EntityIndex::Global(i) => EntityType::Global(self.globals[i as usize]),
+            EntityIndex::Tag(i) => EntityType::Tag(self.tag_type(i).clone()),
         }
     }
 
@@ -233,6 +239,11 @@ impl ModuleInfo {
             Some(name) => name.clone(),
             None => format!("func[{func}]"),
         }
+    }
+
+    /// The signature of tag `tag`.
+    pub fn tag_type(&self, tag: u32) -> &FuncType {
+        &self.types[self.tags[tag as usize] as usize]
     }
 
     /// The value type of global `g`.

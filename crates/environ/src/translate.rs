@@ -190,7 +190,19 @@ fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_
                                 EntityType::Global(g),
                             )
                         }
-                        TypeRef::Tag(_) => bail!("unsupported proposal: exception tags"),
+                        TypeRef::Tag(tag) => {
+                            let ft = info
+                                .types
+                                .get(tag.func_type_idx as usize)
+                                .context("import refers to an unknown type")?
+                                .clone();
+                            info.tags.push(tag.func_type_idx);
+                            info.num_imported_tags += 1;
+                            (
+                                EntityIndex::Tag(info.tags.len() as u32 - 1),
+                                EntityType::Tag(ft),
+                            )
+                        }
                         TypeRef::FuncExact(_) => {
                             bail!(
                                 "unsupported proposal: custom descriptors (exact function imports)"
@@ -233,7 +245,11 @@ fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_
                     info.memories.push(MemoryType::from_wasmparser(&memory?)?);
                 }
             }
-            Payload::TagSection(_) => bail!("unsupported proposal: exception tags"),
+            Payload::TagSection(section) => {
+                for tag in section {
+                    info.tags.push(tag?.func_type_idx);
+                }
+            }
             Payload::GlobalSection(section) => {
                 for global in section {
                     let global = global?;
@@ -254,9 +270,7 @@ fn translate(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_
                         wasmparser::ExternalKind::Table => EntityIndex::Table(export.index),
                         wasmparser::ExternalKind::Memory => EntityIndex::Memory(export.index),
                         wasmparser::ExternalKind::Global => EntityIndex::Global(export.index),
-                        wasmparser::ExternalKind::Tag => {
-                            bail!("unsupported proposal: exception tags")
-                        }
+                        wasmparser::ExternalKind::Tag => EntityIndex::Tag(export.index),
                         wasmparser::ExternalKind::FuncExact => {
                             bail!(
                                 "unsupported proposal: custom descriptors (exact function exports)"

@@ -553,6 +553,8 @@ pub enum EntityType {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag, by its signature (parameters only).
+    Tag(FuncType),
 }
 
 impl EntityType {
@@ -563,6 +565,7 @@ impl EntityType {
             EntityType::Table(t) => EntityType::Table(t.map_heap_types(f)),
             EntityType::Memory(t) => EntityType::Memory(*t),
             EntityType::Global(t) => EntityType::Global(t.map_heap_types(f)),
+            EntityType::Tag(t) => EntityType::Tag(t.map_heap_types(f)),
         }
     }
 
@@ -573,6 +576,7 @@ impl EntityType {
             EntityType::Table(_) => "table",
             EntityType::Memory(_) => "memory",
             EntityType::Global(_) => "global",
+            EntityType::Tag(_) => "tag",
         }
     }
 }
@@ -584,6 +588,7 @@ impl fmt::Display for EntityType {
             EntityType::Table(t) => t.fmt(f),
             EntityType::Memory(t) => t.fmt(f),
             EntityType::Global(t) => t.fmt(f),
+            EntityType::Tag(t) => write!(f, "(tag {t})"),
         }
     }
 }

@@ -48,7 +48,9 @@ pub mod store_ctx {
     pub const LAST_ENTRY_FP: u32 = 40;
     /// `u32`: the trap code a builtin asks the code to raise.
     pub const PENDING_TRAP: u32 = 48;
-    pub const SIZE: u32 = 56;
+    /// `*mut VMExnObject`: the exception that last left wasm uncaught.
+    pub const PENDING_EXCEPTION: u32 = 56;
+    pub const SIZE: u32 = 64;
 }
 
 /// `VMFuncRef`: what a `funcref` points to.
@@ -84,6 +86,14 @@ pub mod table_def {
     pub const ELEMENT_SIZE: u32 = 8;
 }
 
+/// `VMExnObject`: an exception object; an `exnref` is a pointer to one.
+pub mod exn_obj {
+    /// `*const VMTag`: the exception's tag (its identity).
+    pub const TAG: u32 = 0;
+    /// `*const ValRaw`: the payload, one raw value per tag parameter.
+    pub const VALUES: u32 = 8;
+}
+
 /// `VMGlobalDefinition`: 16 bytes of storage, large enough for a `v128`.
 pub const GLOBAL_SIZE: u32 = 16;
 
@@ -93,8 +103,15 @@ pub mod host_ctx {
     pub const MAGIC: u32 = 0;
     /// `*mut VMStoreContext`, at the same offset as in a vmctx.
     pub const STORE_CTX: u32 = 8;
-    /// `extern "C" fn(ctx, caller_vmctx, values: *mut ValRaw, len: usize) -> bool`.
+    /// `extern "C" fn(ctx, caller_vmctx, values: *mut ValRaw, len: usize) -> u8`, which
+    /// returns a `STATUS_*` code.
     pub const HOST_CALL: u32 = 16;
+    /// The host call failed; the error is pending.
+    pub const STATUS_ERROR: u8 = 0;
+    /// The host call returned its results in the value array.
+    pub const STATUS_OK: u8 = 1;
+    /// The host call throws the exception object whose address is in the first value.
+    pub const STATUS_EXCEPTION: u8 = 2;
 }
 
 /// The size of one raw value in the arrays that trampolines use.
@@ -107,10 +124,12 @@ pub struct VMOffsets {
     pub num_tables: u32,
     pub num_globals: u32,
     pub num_func_refs: u32,
+    pub num_tags: u32,
     memories: u32,
     tables: u32,
     globals: u32,
     func_refs: u32,
+    tags: u32,
     size: u32,
 }
 
@@ -121,6 +140,7 @@ impl VMOffsets {
             module.tables.len() as u32,
             module.globals.len() as u32,
             module.num_func_refs,
+            module.tags.len() as u32,
         )
     }
 
@@ -129,12 +149,14 @@ impl VMOffsets {
         num_tables: u32,
         num_globals: u32,
         num_func_refs: u32,
+        num_tags: u32,
     ) -> VMOffsets {
         let memories = vmctx::HEADER_SIZE;
         let tables = memories + num_memories * PTR;
         let globals = tables + num_tables * PTR;
         let func_refs = globals + num_globals * PTR;
-        let size = func_refs + num_func_refs * func_ref::SIZE;
+        let tags = func_refs + num_func_refs * func_ref::SIZE;
+        let size = tags + num_tags * PTR;
         VMOffsets {
             num_memories,
             num_tables,
@@ -144,6 +166,8 @@ impl VMOffsets {
             tables,
             globals,
             func_refs,
+            num_tags,
+            tags,
             size,
         }
     }
@@ -170,6 +194,12 @@ impl VMOffsets {
     pub fn func_ref(&self, slot: u32) -> u32 {
         debug_assert!(slot < self.num_func_refs);
         self.func_refs + slot * func_ref::SIZE
+    }
+
+    /// Offset of the `*const VMTag` of tag `i` (its address is the tag's identity).
+    pub fn tag(&self, i: u32) -> u32 {
+        debug_assert!(i < self.num_tags);
+        self.tags + i * PTR
     }
 
     /// The total size of the vmctx in bytes.

@@ -2,7 +2,7 @@
 
 use crate::store::{StoreId, StoreOpaque};
 use crate::values::Val;
-use crate::{AsContext, AsContextMut, Func};
+use crate::{AsContext, AsContextMut, Func, Tag};
 use anyhow::{bail, Result};
 use fact_environ::{GlobalType, MemoryType, RefType, TableType, ValType};
 use fact_runtime::{Export, LinearMemory, Table as RtTable};
@@ -14,6 +14,7 @@ pub enum Extern {
     Table(Table),
     Memory(Memory),
     Global(Global),
+    Tag(Tag),
 }
 
 impl Extern {
@@ -32,6 +33,7 @@ impl Extern {
                 store: store.id,
                 id,
             }),
+            Export::Tag(id) => Extern::Tag(Tag::from_id(store, id)),
         }
     }
 
@@ -63,6 +65,13 @@ impl Extern {
         }
     }
 
+    pub fn into_tag(self) -> Option<Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The type of the extern.
     pub fn ty(&self, store: impl AsContext) -> fact_environ::EntityType {
         use fact_environ::EntityType;
@@ -71,6 +80,7 @@ impl Extern {
             Extern::Table(t) => EntityType::Table(t.ty(&store)),
             Extern::Memory(m) => EntityType::Memory(m.ty(&store)),
             Extern::Global(g) => EntityType::Global(g.ty(&store)),
+            Extern::Tag(t) => EntityType::Tag(t.ty(&store)),
         }
     }
 }
@@ -88,6 +98,11 @@ impl From<Memory> for Extern {
 impl From<Table> for Extern {
     fn from(t: Table) -> Extern {
         Extern::Table(t)
+    }
+}
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 impl From<Global> for Extern {

@@ -3,9 +3,11 @@
 
 use crate::store::{StoreId, StoreInner, StoreOpaque};
 use crate::values::Val;
-use crate::{AsContext, AsContextMut, Extern, ExternRef, StoreContext, StoreContextMut};
+use crate::{
+    AsContext, AsContextMut, Extern, ExternRef, StoreContext, StoreContextMut, ThrownException,
+};
 use anyhow::{bail, Result};
-use fact_environ::vmoffsets::{HOST_CTX_MAGIC, VMCTX_MAGIC};
+use fact_environ::vmoffsets::{host_ctx, HOST_CTX_MAGIC, VMCTX_MAGIC};
 use fact_environ::{FuncType, ValType};
 use fact_runtime::traps::{catch_traps, set_pending, Pending};
 use fact_runtime::{VMFuncRef, VMHostFuncContext, ValRaw};
@@ -89,26 +91,36 @@ unsafe extern "C" fn host_call_shim<T>(
     caller_vmctx: *mut u8,
     values: *mut ValRaw,
     len: usize,
-) -> bool {
+) -> u8 {
     let ctx = &*(ctx as *mut HostFuncCtx<T>);
     debug_assert_eq!(ctx.header.magic, HOST_CTX_MAGIC);
     let func: *const HostFn<T> = &*ctx.func;
     let caller = (!caller_vmctx.is_null() && *(caller_vmctx as *const u32) == VMCTX_MAGIC)
         .then_some(caller_vmctx);
     let values = std::slice::from_raw_parts_mut(values, len);
+    let store: *mut StoreInner<T> = ctx.store;
+    let wasm_caller = caller.is_some();
     let caller = Caller {
-        store: &mut *ctx.store,
+        store: &mut *store,
         caller,
     };
     match panic::catch_unwind(AssertUnwindSafe(|| (*func)(caller, values))) {
-        Ok(Ok(())) => true,
+        Ok(Ok(())) => host_ctx::STATUS_OK,
         Ok(Err(e)) => {
+            // `Store::throw`'s error throws the store's pending exception into the
+            // calling wasm (the array has room for at least one value).
+            if wasm_caller && e.is::<ThrownException>() {
+                if let Some(exn) = (*store).opaque.runtime.take_pending_exception() {
+                    values[0] = ValRaw::ptr(exn as usize);
+                    return host_ctx::STATUS_EXCEPTION;
+                }
+            }
             set_pending(Pending::Error(e));
-            false
+            host_ctx::STATUS_ERROR
         }
         Err(panic) => {
             set_pending(Pending::Panic(panic));
-            false
+            host_ctx::STATUS_ERROR
         }
     }
 }

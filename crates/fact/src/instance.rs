@@ -1,7 +1,9 @@
 //! Core instances.
 
 use crate::store::{StoreId, StoreInner, StoreOpaque};
-use crate::{AsContextMut, Extern, Func, Global, Memory, Module, Table, TypedFunc, WasmParams};
+use crate::{
+    AsContextMut, Extern, Func, Global, Memory, Module, Table, Tag, TypedFunc, WasmParams,
+};
 use anyhow::{bail, Context, Result};
 use fact_environ::{EntityIndex, EntityType, Import, Trap};
 use fact_runtime::{Imports, RuntimeModule, ValRaw};
@@ -77,6 +79,10 @@ impl Instance {
     pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
     }
+
+    pub fn get_tag(&self, store: impl AsContextMut, name: &str) -> Option<Tag> {
+        self.get_export(store, name)?.into_tag()
+    }
 }
 
 /// Checks that `provided` can satisfy `import` of `module`: functions by declared
@@ -118,6 +124,14 @@ pub(crate) fn check_import(
                     types.is_val_subtype(b.content, a.content)
                 }
         }
+        (EntityType::Tag(_), Extern::Tag(t)) => {
+            let EntityIndex::Tag(index) = import.index else {
+                bail!("a tag import must land in the tag index space");
+            };
+            // Tag types match only when they are the same type.
+            let expected_id = module.type_ids()[module.info().tags[index as usize] as usize];
+            store.runtime.tags[t.id_in(store)?].type_id == expected_id
+        }
         _ => false,
     };
     if !ok {
@@ -128,6 +142,7 @@ pub(crate) fn check_import(
             Extern::Table(t) => EntityType::Table(store.runtime.tables[t.id_in(store)?].ty()),
             Extern::Memory(m) => EntityType::Memory(store.runtime.memories[m.id_in(store)?].ty()),
             Extern::Global(g) => EntityType::Global(store.runtime.globals[g.id_in(store)?].ty),
+            Extern::Tag(t) => EntityType::Tag(t.ty_in(store)),
         };
         bail!("incompatible import type: expected {expected}, found {found}");
     }
@@ -167,6 +182,7 @@ pub(crate) fn instantiate<T>(
             Extern::Table(t) => resolved.tables.push(t.id_in(opaque)?),
             Extern::Memory(m) => resolved.memories.push(m.id_in(opaque)?),
             Extern::Global(g) => resolved.globals.push(g.id_in(opaque)?),
+            Extern::Tag(t) => resolved.tags.push(t.id_in(opaque)?),
         }
     }
     let id = opaque.runtime.instantiate(module.runtime(), &resolved)?;

@@ -21,6 +21,7 @@
 pub mod component;
 mod config;
 mod engine;
+mod exceptions;
 mod externals;
 mod func;
 mod instance;
@@ -32,6 +33,7 @@ mod values;
 
 pub use config::{Config, OptLevel};
 pub use engine::{Engine, Precompiled};
+pub use exceptions::{ExnRef, Tag, ThrownException};
 pub use externals::{Extern, Global, Memory, Table};
 pub use fact_environ::{
     EntityType as ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,

@@ -164,7 +164,10 @@ fn malformed_invalid_and_unsupported_modules_are_errors() {
         format!("{err:#}").contains("unsupported proposal"),
         "{err:#}"
     );
-    let err = Module::new(&engine, "(module (tag))").unwrap_err();
+    Module::new(&engine, "(module (tag))").unwrap();
+    let mut config = Config::new();
+    config.wasm_exceptions(false);
+    let err = Module::new(&Engine::new(&config).unwrap(), "(module (tag))").unwrap_err();
     assert!(
         format!("{err:#}").contains("unsupported proposal"),
         "{err:#}"

@@ -646,7 +646,7 @@ impl FactRun {
                     }
                     hashes.push((name, fnv1a(nulls)));
                 }
-                Extern::Func(_) => {}
+                Extern::Func(_) | Extern::Tag(_) => {}
             }
         }
         Snapshot::sorted(globals, hashes)

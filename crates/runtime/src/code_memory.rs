@@ -217,6 +217,16 @@ impl CodeMemory {
             .map(|i| traps[i].trap)
     }
 
+    /// The exception handler of the call site whose return address is at text offset
+    /// `offset`: `(handler offset, frame offset)`.
+    pub fn lookup_handler(&self, offset: u32) -> Option<(u32, u32)> {
+        let sites = &self.info.handlers;
+        sites
+            .binary_search_by_key(&offset, |h| h.ret_addr)
+            .ok()
+            .map(|i| (sites[i].handler, sites[i].frame_offset))
+    }
+
     /// The wasm function containing text offset `offset`: `(module, defined function)`.
     pub fn lookup_func(&self, offset: u32) -> Option<(usize, usize)> {
         let i = self

@@ -2,6 +2,7 @@
 //! and global created in it; they live until the store is dropped, so compiled code and
 //! tables may hold raw pointers to them.
 
+use crate::exceptions::{ExnHeap, VMExnObject, VMTag};
 use crate::libcalls;
 use crate::memory::LinearMemory;
 use crate::module::RuntimeModule;
@@ -30,6 +31,8 @@ pub enum Export {
     Table(usize),
     Memory(usize),
     Global(usize),
+    /// A tag, by store id.
+    Tag(usize),
 }
 
 /// The imports of an instantiation, resolved to store objects.
@@ -39,6 +42,7 @@ pub struct Imports {
     pub tables: Vec<usize>,
     pub memories: Vec<usize>,
     pub globals: Vec<usize>,
+    pub tags: Vec<usize>,
 }
 
 /// A core instance. Boxed and owned by its store.
@@ -50,6 +54,7 @@ pub struct Instance {
     memories: Vec<usize>,
     tables: Vec<usize>,
     globals: Vec<usize>,
+    tags: Vec<usize>,
     pub(crate) dropped_data: Vec<bool>,
     pub(crate) dropped_elems: Vec<bool>,
 }
@@ -95,6 +100,16 @@ impl Instance {
         self.globals[i as usize]
     }
 
+    pub fn tag_id(&self, i: u32) -> usize {
+        self.tags[i as usize]
+    }
+
+    /// The identity of tag `i`, as compiled code sees it.
+    pub fn tag_ptr(&self, i: u32) -> *const VMTag {
+        // SAFETY: the vmctx slot of every tag is written at instantiation.
+        unsafe { *self.offset::<*const VMTag>(self.module.offsets().tag(i)) }
+    }
+
     fn offset<T>(&self, offset: u32) -> *mut T {
         // SAFETY: offsets come from the module's `VMOffsets`, within the allocation.
         unsafe { self.vmctx.add(offset as usize) as *mut T }
@@ -119,6 +134,7 @@ impl Instance {
             EntityIndex::Table(t) => Export::Table(self.table_id(t)),
             EntityIndex::Memory(m) => Export::Memory(self.memory_id(m)),
             EntityIndex::Global(g) => Export::Global(self.global_id(g)),
+            EntityIndex::Tag(t) => Export::Tag(self.tag_id(t)),
         }
     }
 
@@ -186,6 +202,8 @@ pub struct StoreData {
     pub memories: Vec<Box<LinearMemory>>,
     pub tables: Vec<Box<Table>>,
     pub globals: Vec<Box<GlobalSlot>>,
+    pub tags: Vec<Box<VMTag>>,
+    pub exceptions: ExnHeap,
     epoch: *const u64,
     tunables: Tunables,
 }
@@ -203,6 +221,8 @@ impl StoreData {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
+            exceptions: ExnHeap::default(),
             epoch,
             tunables,
         }
@@ -229,6 +249,26 @@ impl StoreData {
     pub fn add_table(&mut self, table: Box<Table>) -> usize {
         self.tables.push(table);
         self.tables.len() - 1
+    }
+
+    /// A new tag whose type has engine-wide signature id `type_id`.
+    pub fn add_tag(&mut self, type_id: u32, description: String) -> usize {
+        self.tags.push(Box::new(VMTag {
+            type_id,
+            description,
+        }));
+        self.tags.len() - 1
+    }
+
+    /// Makes `exn` the pending exception (for a host function to throw).
+    pub fn set_pending_exception(&mut self, exn: *mut VMExnObject) {
+        self.ctx.pending_exception = exn;
+    }
+
+    /// Takes the exception that last left wasm uncaught, if the host has not yet.
+    pub fn take_pending_exception(&mut self) -> Option<*mut VMExnObject> {
+        let exn = std::mem::replace(&mut self.ctx.pending_exception, std::ptr::null_mut());
+        (!exn.is_null()).then_some(exn)
     }
 
     pub fn add_global(&mut self, ty: GlobalType, value: ValRaw) -> usize {
@@ -259,6 +299,7 @@ impl StoreData {
             memories: imports.memories.clone(),
             tables: imports.tables.clone(),
             globals: imports.globals.clone(),
+            tags: imports.tags.clone(),
             dropped_data: vec![false; info.data.len()],
             dropped_elems: vec![false; info.elems.len()],
         });
@@ -312,6 +353,20 @@ impl StoreData {
                 };
                 unsafe { *instance.offset(offsets.func_ref(slot)) = f };
             }
+        }
+
+        // Tags: imported ones are shared, defined ones are new.
+        for (i, &ty) in info.tags.iter().enumerate() {
+            if i >= info.num_imported_tags as usize {
+                let name = match &info.name {
+                    Some(m) => format!("tag {i} of module `{m}`"),
+                    None => format!("tag {i}"),
+                };
+                let id = self.add_tag(module.type_ids()[ty as usize], name);
+                instance.tags.push(id);
+            }
+            let tag: *const VMTag = &*self.tags[instance.tags[i]];
+            unsafe { *instance.offset(offsets.tag(i as u32)) = tag };
         }
 
         // Globals, in order: an initializer may read imported globals and functions.

@@ -1,10 +1,12 @@
 //! fact's runtime: maps artifacts ([`CodeMemory`]), creates instances with their memories,
 //! tables and globals ([`StoreData`]), provides the builtins compiled code calls, and turns
-//! faults in wasm code into traps ([`traps`]). It knows the vmctx layout from
+//! faults in wasm code into traps ([`traps`]) and thrown exceptions into handler jumps
+//! ([`exceptions`]). It knows the vmctx layout from
 //! `fact-environ` and nothing of Cranelift.
 
 pub mod code_memory;
 pub mod component;
+pub mod exceptions;
 pub mod instance;
 mod libcalls;
 pub mod memory;

@@ -2,6 +2,7 @@
 //! calling convention). Failing builtins record a trap with [`set_pending`] and return a
 //! non-zero status; the calling code then raises it.
 
+use crate::exceptions::VMExnObject;
 use crate::instance::Instance;
 use crate::table::Table;
 use crate::traps::{set_pending, Pending};
@@ -168,6 +169,13 @@ unsafe extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u
     u32::from(types.is_subtype(actual, expected))
 }
 
+unsafe extern "C" fn exn_free(vmctx: *mut u8, exn: *mut VMExnObject) {
+    Instance::from_vmctx(vmctx).store().exceptions.free(exn);
+}
+
+// The throwing builtins are entered through stubs that pass the calling frame.
+use crate::exceptions::{fact_throw_ref_stub as throw_ref, fact_throw_stub as throw};
+
 struct BuiltinTable([*const u8; Builtin::ALL.len()]);
 // SAFETY: a table of function addresses, never written.
 unsafe impl Sync for BuiltinTable {}
@@ -202,6 +210,9 @@ builtin_table![
     elem_drop,
     uninitialized_element,
     is_subtype,
+    throw,
+    throw_ref,
+    exn_free,
 ];
 
 /// The builtin table, in [`Builtin`] order.

@@ -32,6 +32,9 @@ pub enum Pending {
     Trap(Trap),
     Error(anyhow::Error),
     Panic(Box<dyn Any + Send>),
+    /// An exception no wasm handler caught (it is the store's pending exception), with
+    /// its tag's description.
+    Exception(String),
 }
 
 /// Why a call into wasm did not return normally. `pcs` are the return addresses of the
@@ -46,6 +49,11 @@ pub enum Unwind {
         pcs: Vec<usize>,
     },
     Panic(Box<dyn Any + Send>),
+    /// An exception left wasm; the store holds it as its pending exception. The string
+    /// describes its tag.
+    Exception {
+        tag: String,
+    },
 }
 
 /// One host → wasm call in progress on this thread.
@@ -118,14 +126,14 @@ pub unsafe fn catch_traps<F: FnOnce()>(
     if returned == 1 {
         return Ok(());
     }
-    let (trap, pcs) = activation
-        .unwound
-        .into_inner()
-        .unwrap_or((Some(Trap::UnreachableCodeReached), Vec::new()));
+    // A fault or a pending-trap site records `unwound`; an exception that no handler
+    // caught records only its pending entry.
+    let (trap, pcs) = activation.unwound.into_inner().unwrap_or_default();
     match (trap, activation.pending.into_inner()) {
         (Some(trap), _) | (None, Some(Pending::Trap(trap))) => Err(Unwind::Trap { trap, pcs }),
         (None, Some(Pending::Error(error))) => Err(Unwind::Error { error, pcs }),
         (None, Some(Pending::Panic(p))) => Err(Unwind::Panic(p)),
+        (None, Some(Pending::Exception(tag))) => Err(Unwind::Exception { tag }),
         (None, None) => Err(Unwind::Error {
             error: anyhow::anyhow!("a builtin failed without saying why"),
             pcs,
@@ -143,6 +151,30 @@ pub fn set_pending(pending: Pending) -> bool {
     // SAFETY: the activation lives on the stack of `catch_traps`, which is still running.
     unsafe { *(*current).pending.get() = Some(pending) };
     true
+}
+
+/// The frame pointer of the current activation's entry trampoline, where the wasm frames
+/// of the activation end.
+pub(crate) fn current_entry_fp() -> Option<usize> {
+    let current = CURRENT.get();
+    // SAFETY: the activation and its store context are live while it is current.
+    (!current.is_null()).then(|| unsafe { (*(*current).store_ctx).last_entry_fp })
+}
+
+/// Ends the current activation with an exception that no handler caught: the store's
+/// `VMStoreContext::pending_exception` holds `exn` and the host sees [`Unwind::Exception`].
+///
+/// # Safety
+///
+/// As `exceptions::unwind`: called on behalf of wasm code of the current activation, with
+/// nothing on the Rust stack that needs dropping.
+pub(crate) unsafe fn raise_exception(exn: *mut crate::exceptions::VMExnObject) -> ! {
+    let current = CURRENT.get();
+    assert!(!current.is_null(), "an exception was thrown outside wasm");
+    (*(*current).store_ctx).pending_exception = exn;
+    let tag = (*(*exn).tag).description.clone();
+    *(*current).pending.get() = Some(Pending::Exception(tag));
+    fact_unwind((*current).jmp_buf.get())
 }
 
 /// Whether wasm code is running on this thread (host functions called from it are).

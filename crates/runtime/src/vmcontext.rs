@@ -15,6 +15,8 @@ pub struct VMStoreContext {
     pub last_exit_pc: usize,
     pub last_entry_fp: usize,
     pub pending_trap: u32,
+    /// The exception that last left wasm uncaught, until the host takes it.
+    pub pending_exception: *mut crate::exceptions::VMExnObject,
 }
 
 impl Default for VMStoreContext {
@@ -27,6 +29,7 @@ impl Default for VMStoreContext {
             last_exit_pc: 0,
             last_entry_fp: 0,
             pending_trap: 0,
+            pending_exception: std::ptr::null_mut(),
         }
     }
 }
@@ -124,14 +127,15 @@ impl ValRaw {
 }
 
 /// The function a host function's context points to: called by the exit trampoline with
-/// the context, the caller's vmctx, and the value array; returns false after recording an
-/// error with [`crate::traps::set_pending`].
+/// the context, the caller's vmctx, and the value array; returns one of the
+/// `fact_environ::vmoffsets::host_ctx::STATUS_*` codes: an error is recorded with
+/// [`crate::traps::set_pending`], an exception to throw into the caller is in `values[0]`.
 pub type HostCallFn = unsafe extern "C" fn(
     ctx: *mut VMHostFuncContext,
     caller_vmctx: *mut u8,
     values: *mut ValRaw,
     len: usize,
-) -> bool;
+) -> u8;
 
 /// The header of a host function's context: what the exit trampoline reads.
 #[repr(C)]
@@ -151,6 +155,7 @@ const _: () = {
     assert!(offset_of!(VMStoreContext, last_exit_pc) == store_ctx::LAST_EXIT_PC as usize);
     assert!(offset_of!(VMStoreContext, last_entry_fp) == store_ctx::LAST_ENTRY_FP as usize);
     assert!(offset_of!(VMStoreContext, pending_trap) == store_ctx::PENDING_TRAP as usize);
+    assert!(offset_of!(VMStoreContext, pending_exception) == store_ctx::PENDING_EXCEPTION as usize);
     assert!(std::mem::size_of::<VMStoreContext>() == store_ctx::SIZE as usize);
     assert!(offset_of!(VMFuncRef, wasm_call) == func_ref::WASM_CALL as usize);
     assert!(offset_of!(VMFuncRef, array_call) == func_ref::ARRAY_CALL as usize);

@@ -124,7 +124,7 @@ impl WastContext {
         let mut linker = Linker::new(engine);
         linker.allow_shadowing(true);
         spectest::define(&mut linker, &mut store)?;
-        host::define(&mut linker)?;
+        host::define(&mut linker, &mut store)?;
         Ok(WastContext {
             engine: engine.clone(),
             store,
@@ -547,7 +547,15 @@ impl WastContext {
             D::AssertInvalidCustom { .. } | D::AssertMalformedCustom { .. } => {
                 Outcome::Skip("custom-section validation (annotations proposal)".into())
             }
-            D::AssertException { .. } => Outcome::Skip("exception handling".into()),
+            D::AssertException { mut exec, .. } => match self.execute(&mut exec) {
+                Ok(values) => fail("an exception", format!("returned {} values", values.len())),
+                Err(e) if e.is::<DependsOnSkipped>() => return Err(e),
+                Err(e) if e.chain().any(|c| c.is::<fact::ThrownException>()) => {
+                    self.store.take_pending_exception();
+                    Outcome::Pass
+                }
+                Err(e) => fail("an exception", show_error(&e)),
+            },
             D::AssertSuspension { .. } => Outcome::Skip("stack switching".into()),
             D::Thread(_) | D::Wait { .. } => Outcome::Skip("threads".into()),
         })

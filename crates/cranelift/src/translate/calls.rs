@@ -8,6 +8,7 @@
 //! each callee comes from [`crate::call_conv_for`].
 
 use super::env::{readonly, trusted};
+use super::exceptions::Callee;
 use super::Translator;
 use crate::{call_conv_for, trap_code, wasm_signature, ESCAPING_CALL_CONV, TRAP_PENDING};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder};
@@ -77,7 +78,7 @@ impl Translator<'_, '_> {
                 self.reachable = false;
                 return;
             }
-            self.b.ins().call_indirect(sig, code, &args)
+            Callee::Indirect(sig, code)
         } else {
             let func = self.direct_callee(callee);
             if tail {
@@ -85,9 +86,9 @@ impl Translator<'_, '_> {
                 self.reachable = false;
                 return;
             }
-            self.b.ins().call(func, &args)
+            Callee::Direct(func)
         };
-        let results = self.b.inst_results(call).to_vec();
+        let results = self.emit_call(call, &args);
         self.stack.extend(results);
     }
 
@@ -205,8 +206,7 @@ impl Translator<'_, '_> {
             self.reachable = false;
             return;
         }
-        let call = self.b.ins().call_indirect(sig, code, &call_args);
-        let results = self.b.inst_results(call).to_vec();
+        let results = self.emit_call(Callee::Indirect(sig, code), &call_args);
         self.stack.extend(results);
     }
 }

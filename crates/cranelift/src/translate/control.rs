@@ -16,7 +16,7 @@ use cranelift_entity::packed_option::ReservedValue;
 use cranelift_frontend::FunctionBuilder;
 use fact_environ::{Trap, ValType};
 use std::collections::HashMap;
-use wasmparser::{BlockType, BrTable};
+use wasmparser::{BlockType, BrTable, Catch};
 
 /// What kind of construct a frame is.
 pub(crate) enum FrameKind {
@@ -33,6 +33,10 @@ pub(crate) enum FrameKind {
         else_block: Option<ir::Block>,
         /// The values of the `if`'s parameters, which the `else` arm starts with.
         params: Vec<ir::Value>,
+    },
+    /// A `try_table` (a block whose calls may land in its catch clauses).
+    TryTable {
+        catches: Vec<Catch>,
     },
 }
 
@@ -136,6 +140,19 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
+    /// Opens the frame of a `try_table` (see [`super::exceptions`]).
+    pub(crate) fn try_table_block(&mut self, ty: BlockType, catches: Vec<Catch>) -> Result<()> {
+        let (params, results) = self.block_signature(ty)?;
+        let next = self.block_with_params(&results);
+        self.push_frame(
+            FrameKind::TryTable { catches },
+            next,
+            params.len(),
+            results.len(),
+        );
+        Ok(())
+    }
+
     pub(crate) fn loop_(&mut self, ty: BlockType) -> Result<()> {
         let (params, results) = self.block_signature(ty)?;
         let header = self.block_with_params(&params);
@@ -215,6 +232,7 @@ impl Translator<'_, '_> {
                 frame.next_reached = true;
             }
             FrameKind::Loop { header } => self.b.seal_block(header),
+            FrameKind::TryTable { ref catches } if frame.live => self.end_try_table(catches),
             _ => {}
         }
         if !frame.live {
@@ -238,7 +256,7 @@ impl Translator<'_, '_> {
 
     /// The block a branch to relative depth `depth` goes to, with its arity; marks the
     /// frame's `next` as reached.
-    fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
+    pub(crate) fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
         let index = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[index];
         let arity = frame.branch_arity();
@@ -351,8 +369,8 @@ impl Translator<'_, '_> {
     }
 
     /// An operator in unreachable code: only the structure matters. Every block-opening
-    /// operator fact accepts is here; a proposal that adds one (exceptions' `try_table`)
-    /// must add it too, or dead code would lose track of the nesting.
+    /// operator fact accepts is here; a proposal that adds one must add it too, or dead
+    /// code would lose track of the nesting.
     pub(crate) fn translate_unreachable_operator(
         &mut self,
         op: &wasmparser::Operator<'_>,
@@ -360,7 +378,7 @@ impl Translator<'_, '_> {
         use wasmparser::Operator as O;
         let height = self.stack.len();
         match op {
-            O::Block { .. } | O::Loop { .. } => {
+            O::Block { .. } | O::Loop { .. } | O::TryTable { .. } => {
                 self.control.push(Frame::dead(FrameKind::Block, height))
             }
             O::If { .. } => self.control.push(Frame::dead(

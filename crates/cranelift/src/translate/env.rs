@@ -4,7 +4,7 @@
 
 use crate::{trap_code, val_type, TRAP_PENDING};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, MemFlagsData};
-use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
 use fact_environ::builtins::{Builtin, BuiltinType};
 use fact_environ::vmoffsets::{store_ctx, vmctx, VMOffsets, PTR};
@@ -155,8 +155,18 @@ impl<'a> FuncEnv<'a> {
             BuiltinType::I32 => types::I32,
             BuiltinType::I64 => types::I64,
         };
-        // Builtins are `extern "C"` functions of the runtime.
-        let mut sig = ir::Signature::new(self.isa.default_call_conv());
+        // Builtins are `extern "C"` functions of the runtime. The throwing ones are
+        // called as `tail` functions: a `try_call` to a `tail` callee treats every
+        // register as clobbered on the exceptional edge, which is what the runtime's
+        // unwinder (it restores no registers) needs. Their parameters are integers in the
+        // first argument registers, where both conventions put them, and they never
+        // return.
+        let cc = if builtin.throws() {
+            CallConv::Tail
+        } else {
+            self.isa.default_call_conv()
+        };
+        let mut sig = ir::Signature::new(cc);
         sig.params
             .extend(builtin.params().iter().map(|t| ir::AbiParam::new(ty(*t))));
         sig.returns
@@ -164,6 +174,24 @@ impl<'a> FuncEnv<'a> {
         let sig = b.import_signature(sig);
         self.builtin_sigs.insert(builtin, sig);
         sig
+    }
+
+    /// The signature of `builtin` and its address, loaded from the builtin table.
+    pub(crate) fn builtin_callee(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        vmctx: ir::Value,
+        builtin: Builtin,
+    ) -> (ir::SigRef, ir::Value) {
+        let sig = self.builtin_sig(b, builtin);
+        let table = self.vmctx_ptr(b, vmctx, vmctx::BUILTINS);
+        let callee = b.ins().load(
+            self.pointer_type(),
+            readonly(),
+            table,
+            (builtin.index() * PTR) as i32,
+        );
+        (sig, callee)
     }
 
     /// Calls `builtin` with the vmctx prepended to `args`, returning its result (if any).
@@ -174,14 +202,7 @@ impl<'a> FuncEnv<'a> {
         builtin: Builtin,
         args: &[ir::Value],
     ) -> Option<ir::Value> {
-        let sig = self.builtin_sig(b, builtin);
-        let table = self.vmctx_ptr(b, vmctx, vmctx::BUILTINS);
-        let callee = b.ins().load(
-            self.pointer_type(),
-            readonly(),
-            table,
-            (builtin.index() * PTR) as i32,
-        );
+        let (sig, callee) = self.builtin_callee(b, vmctx, builtin);
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(vmctx);
         all.extend_from_slice(args);

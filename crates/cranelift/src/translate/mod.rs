@@ -17,11 +17,12 @@
 //! layout from `fact_environ::vmoffsets`. The operators themselves are split by kind:
 //! [`control`], [`numeric`], [`simd`], [`relaxed_simd`], [`memory`] (loads, stores and
 //! the `memory.*` instructions, over the [`heap`] abstraction), [`tables`] (tables and
-//! references) and [`calls`].
+//! references), [`calls`] and [`exceptions`].
 
 mod calls;
 mod control;
 mod env;
+mod exceptions;
 mod heap;
 mod memory;
 mod numeric;
@@ -83,6 +84,8 @@ pub(crate) struct Translator<'m, 'f> {
     pub(crate) signatures: HashMap<(u32, CallConv), ir::SigRef>,
     /// Defined functions imported into the function for direct calls, by index.
     pub(crate) direct_callees: HashMap<u32, ir::FuncRef>,
+    /// The dispatch blocks of the open `try_table`s, innermost last.
+    pub(crate) handlers: Vec<exceptions::Handler>,
 }
 
 impl<'m, 'f> Translator<'m, 'f> {
@@ -104,6 +107,7 @@ impl<'m, 'f> Translator<'m, 'f> {
             vmctx,
             signatures: HashMap::new(),
             direct_callees: HashMap::new(),
+            handlers: Vec::new(),
         }
     }
 
@@ -205,6 +209,9 @@ impl<'m, 'f> Translator<'m, 'f> {
             } => self.call_indirect(type_index, table_index, true),
             O::CallRef { type_index } => self.call_ref(type_index, false),
             O::ReturnCallRef { type_index } => self.call_ref(type_index, true),
+            O::TryTable { ref try_table } => self.try_table(try_table)?,
+            O::Throw { tag_index } => self.throw(tag_index),
+            O::ThrowRef => self.throw_ref(),
             O::BrOnNull { relative_depth } => self.br_on_null(relative_depth),
             O::BrOnNonNull { relative_depth } => self.br_on_non_null(relative_depth),
             O::RefAsNonNull => {
