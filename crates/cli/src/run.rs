@@ -116,6 +116,7 @@ fn show(v: &Val) -> String {
         Val::V128(x) => format!("{:#034x}", x.0),
         Val::FuncRef(f) => if f.is_some() { "funcref" } else { "null" }.into(),
         Val::ExternRef(e) => if e.is_some() { "externref" } else { "null" }.into(),
+        Val::ExnRef(e) => if e.is_some() { "exnref" } else { "null" }.into(),
     }
 }
 

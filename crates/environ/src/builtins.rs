@@ -88,7 +88,8 @@ builtins! {
     throw(I32, Ptr);
     /// `(exn) -> !`: rethrows a (non-null) exception object, as `throw`.
     throw_ref(Ptr);
-    /// `(exn)`: frees an exception object that a `catch`/`catch_all` clause has consumed.
+    /// `(exn)`: releases an exception object that a `catch`/`catch_all` clause has
+    /// consumed (freeing it unless an `exnref` to it exists).
     exn_free(Ptr);
 }
 

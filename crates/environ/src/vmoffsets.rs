@@ -92,6 +92,8 @@ pub mod exn_obj {
     pub const TAG: u32 = 0;
     /// `*const ValRaw`: the payload, one raw value per tag parameter.
     pub const VALUES: u32 = 8;
+    /// `u8`: non-zero once an `exnref` to the object has been handed out.
+    pub const ESCAPED: u32 = 24;
 }
 
 /// `VMGlobalDefinition`: 16 bytes of storage, large enough for a `v128`.

@@ -14,6 +14,7 @@ use anyhow::{bail, Result};
 use fact_environ::FuncType;
 use fact_runtime::exceptions::{VMExnObject, VMTag};
 use std::fmt;
+use std::sync::Arc;
 
 /// The error of a call out of which a wasm exception escaped, or that a host function
 /// returns to throw the store's pending exception (see [`Store::throw`]).
@@ -101,11 +102,13 @@ impl Tag {
     }
 }
 
-/// A reference to an exception object of a store.
-#[derive(Copy, Clone, Debug)]
+/// A reference to an exception object of a store. The object lives at least as long as
+/// some `ExnRef` to it does (and the store).
+#[derive(Clone, Debug)]
 pub struct ExnRef {
     store: StoreId,
     pub(crate) ptr: *mut VMExnObject,
+    _root: Arc<()>,
 }
 
 // SAFETY: the pointer is only dereferenced through the store, which owns the object.
@@ -134,18 +137,35 @@ impl ExnRef {
             raw.push(v.to_raw(store)?);
         }
         let vm_tag = tag.vm_tag(store);
-        let ptr = store.runtime.exceptions.alloc(vm_tag, &raw);
-        Ok(ExnRef {
+        let ref_slots = fact_runtime::exceptions::exnref_slots(&ty.params);
+        let ptr = store.runtime.exceptions.alloc(vm_tag, &raw, ref_slots);
+        // SAFETY: just allocated in this store.
+        Ok(unsafe { ExnRef::from_raw(store, ptr) })
+    }
+
+    /// The host's reference to `ptr`, a live exception object of `store`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a live object of `store`'s exception heap.
+    pub(crate) unsafe fn from_raw(store: &mut StoreOpaque, ptr: *mut VMExnObject) -> ExnRef {
+        let root = store.runtime.exceptions.root(ptr);
+        ExnRef {
             store: store.id,
             ptr,
-        })
+            _root: root,
+        }
+    }
+
+    /// The object, checked to belong to `store`.
+    pub(crate) fn ptr_in(&self, store: &StoreOpaque) -> Result<*mut VMExnObject> {
+        store.check(self.store)?;
+        Ok(self.ptr)
     }
 
     fn object<'a>(&self, store: &'a StoreOpaque) -> Result<&'a VMExnObject> {
-        store.check(self.store)?;
-        // SAFETY: exception objects live as long as their store unless a wasm `catch`
-        // consumed them, which only happens to exceptions wasm threw or rethrew.
-        Ok(unsafe { &*self.ptr })
+        // SAFETY: the object lives while this reference roots it.
+        Ok(unsafe { &*self.ptr_in(store)? })
     }
 
     /// The exception's tag.
@@ -228,8 +248,6 @@ fn throw<R>(store: &mut StoreOpaque, exn: ExnRef) -> Result<R, ThrownException> 
 
 fn take_pending(store: &mut StoreOpaque) -> Option<ExnRef> {
     let ptr = store.runtime.take_pending_exception()?;
-    Some(ExnRef {
-        store: store.id,
-        ptr,
-    })
+    // SAFETY: the pending exception is a live object (collections keep it).
+    Some(unsafe { ExnRef::from_raw(store, ptr) })
 }

@@ -234,9 +234,6 @@ impl Func {
     ) -> Result<()> {
         let store = store.as_context_mut().0;
         let ty = self.data(&store.opaque)?.ty.clone();
-        if ty.params.iter().chain(&ty.results).any(|t| is_exnref(*t)) {
-            bail!("unsupported proposal: exnref values cannot cross between wasm and the host yet");
-        }
         if params.len() != ty.params.len() {
             bail!(
                 "expected {} arguments, got {}",
@@ -325,10 +322,13 @@ pub(crate) unsafe fn invoke_wasm(
     type ArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut ValRaw, usize);
     let trampoline: ArrayCall = std::mem::transmute::<*const u8, ArrayCall>(f.array_call);
     let (values, len) = (raw.as_mut_ptr(), raw.len());
-    catch_traps(ctx, max_stack, || {
+    let result = catch_traps(ctx, max_stack, || {
         trampoline(f.vmctx, f.vmctx, f.wasm_call, values, len)
     })
-    .map_err(crate::trap::from_unwind)
+    .map_err(crate::trap::from_unwind);
+    // Exceptions that wasm held as `exnref`s are collected once no wasm runs.
+    store.runtime.maybe_collect_exceptions();
+    result
 }
 
 pub(crate) fn dynamic_host_fn<T>(
@@ -631,11 +631,4 @@ impl<Params: WasmParams, Results: WasmParams> TypedFunc<Params, Results> {
         call_raw(store, self.func, raw)?;
         Ok(Results::from_raw(&mut store.opaque, raw))
     }
-}
-
-/// Whether `ty` is a reference into the exception hierarchy, whose values `Val` cannot
-/// hold yet.
-fn is_exnref(ty: ValType) -> bool {
-    ty.as_ref()
-        .is_some_and(|r| r.heap.top() == fact_environ::HeapType::Exn)
 }

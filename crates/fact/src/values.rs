@@ -1,7 +1,7 @@
 //! Dynamically typed wasm values.
 
 use crate::store::{StoreId, StoreOpaque};
-use crate::{AsContext, AsContextMut, Func};
+use crate::{AsContext, AsContextMut, ExnRef, Func};
 use anyhow::Result;
 use fact_environ::{HeapType, ValType};
 use fact_runtime::{VMFuncRef, ValRaw};
@@ -24,6 +24,8 @@ pub enum Val {
     V128(V128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    /// An `exnref`: a reference to an exception object.
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -36,6 +38,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -49,6 +52,11 @@ impl Val {
         Ok(match self {
             Val::FuncRef(None) => expected.nullable && expected.heap.top() == HeapType::Func,
             Val::ExternRef(None) => expected.nullable && expected.heap.top() == HeapType::Extern,
+            Val::ExnRef(None) => expected.nullable && expected.heap.top() == HeapType::Exn,
+            Val::ExnRef(Some(e)) => {
+                e.ptr_in(store)?;
+                matches!(expected.heap, HeapType::Exn)
+            }
             Val::ExternRef(Some(e)) => {
                 store.check(e.store)?;
                 matches!(expected.heap, HeapType::Extern)
@@ -73,6 +81,7 @@ impl Val {
         match self {
             Val::FuncRef(None) => "null funcref".to_string(),
             Val::ExternRef(None) => "null externref".to_string(),
+            Val::ExnRef(None) => "null exnref".to_string(),
             v => v.ty().to_string(),
         }
     }
@@ -87,8 +96,7 @@ impl Val {
             ValType::V128 => Val::V128(V128(0)),
             ValType::Ref(r) => match r.heap.top() {
                 HeapType::Extern => Val::ExternRef(None),
-                // `Func::call` refuses exnref signatures; a table or global of exnref
-                // holds only null (wasm cannot create exceptions yet) and reads as null.
+                HeapType::Exn => Val::ExnRef(None),
                 _ => Val::FuncRef(None),
             },
         }
@@ -129,7 +137,8 @@ impl Val {
             Val::F32(v) => ValRaw::f32(*v),
             Val::F64(v) => ValRaw::f64(*v),
             Val::V128(v) => ValRaw::from_u128(v.0),
-            Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::ptr(0),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => ValRaw::ptr(0),
+            Val::ExnRef(Some(e)) => ValRaw::ptr(e.ptr_in(store)? as usize),
             Val::FuncRef(Some(f)) => ValRaw::ptr(f.func_ref(store)? as usize),
             Val::ExternRef(Some(e)) => {
                 store.check(e.store)?;
@@ -145,6 +154,11 @@ impl Val {
             ValType::F32 => Val::F32(raw.get_f32()),
             ValType::F64 => Val::F64(raw.get_f64()),
             ValType::V128 => Val::V128(V128(raw.get_u128())),
+            ValType::Ref(r) if r.heap.top() == HeapType::Exn => Val::ExnRef(match raw.get_ptr() {
+                0 => None,
+                // SAFETY: wasm holds only live exception objects of its store.
+                p => Some(unsafe { ExnRef::from_raw(store, p as *mut _) }),
+            }),
             ValType::Ref(r) if r.heap.top() != HeapType::Extern => {
                 Val::FuncRef(match raw.get_ptr() {
                     0 => None,

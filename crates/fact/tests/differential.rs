@@ -581,6 +581,7 @@ fn fact_value(v: &Val) -> Value {
         Val::V128(x) => Value::V128(x.0),
         Val::FuncRef(r) => Value::Null(r.is_none()),
         Val::ExternRef(r) => Value::Null(r.is_none()),
+        Val::ExnRef(r) => Value::Null(r.is_none()),
     }
 }
 

@@ -205,6 +205,108 @@ fn ten_million_exceptions_are_caught_in_flat_memory() {
     assert!(grown < 8 << 20, "memory grew by {grown} bytes");
 }
 
+const EXNREF_WAT: &str = r#"(module
+  (tag $e (export "e") (param i32))
+  (global $kept (export "kept") (mut exnref) (ref.null exn))
+  ;; Returns an exception as an `exnref`.
+  (func (export "make") (param i32) (result exnref) (local $x exnref)
+    (block $h (result i32 exnref)
+      (try_table (catch_ref $e $h) (throw $e (local.get 0)))
+      (unreachable))
+    (local.set $x)
+    (drop)
+    (local.get $x))
+  ;; Rethrows an `exnref` and catches it, returning its payload.
+  (func (export "open") (param exnref) (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (throw_ref (local.get 0)))
+      (unreachable)))
+  ;; Keeps a new `exnref` in a global, replacing the last one.
+  (func (export "keep") (param i32)
+    (block $h (result i32 exnref)
+      (try_table (catch_ref $e $h) (throw $e (local.get 0)))
+      (unreachable))
+    (global.set $kept)
+    (drop))
+  (func (export "kept-value") (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (throw_ref (global.get $kept)))
+      (unreachable)))
+)"#;
+
+#[test]
+fn exnref_values_cross_the_host_boundary() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, EXNREF_WAT).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let make = instance.get_func(&mut store, "make").unwrap();
+    let mut results = [Val::I32(0)];
+    make.call(&mut store, &[Val::I32(17)], &mut results)
+        .unwrap();
+    let Val::ExnRef(Some(exn)) = results[0].clone() else {
+        panic!("an exnref, got {:?}", results[0]);
+    };
+    let e = instance.get_tag(&mut store, "e").unwrap();
+    assert!(Tag::eq(&exn.tag(&store).unwrap(), &e, &store));
+    assert!(matches!(
+        exn.fields(&mut store).unwrap()[..],
+        [Val::I32(17)]
+    ));
+
+    // Back into wasm, which rethrows and catches it (the host still holds it, so the
+    // catch does not free it).
+    let open = instance.get_func(&mut store, "open").unwrap();
+    let mut out = [Val::I32(0)];
+    open.call(&mut store, &[Val::ExnRef(Some(exn.clone()))], &mut out)
+        .unwrap();
+    assert!(matches!(out[0], Val::I32(17)));
+    assert!(matches!(
+        exn.fields(&mut store).unwrap()[..],
+        [Val::I32(17)]
+    ));
+
+    // A host-made exception, through a global.
+    let mine = ExnRef::new(&mut store, &e, &[Val::I32(5)]).unwrap();
+    let kept = instance.get_global(&mut store, "kept").unwrap();
+    kept.set(&mut store, Val::ExnRef(Some(mine))).unwrap();
+    let value = instance
+        .get_typed_func::<(), i32>(&mut store, "kept-value")
+        .unwrap();
+    assert_eq!(value.call(&mut store, ()).unwrap(), 5);
+    assert!(matches!(kept.get(&mut store), Val::ExnRef(Some(_))));
+
+    // The wrong payload is refused.
+    assert!(ExnRef::new(&mut store, &e, &[Val::I64(5)]).is_err());
+    assert!(ExnRef::new(&mut store, &e, &[]).is_err());
+}
+
+#[test]
+fn exceptions_held_as_exnrefs_are_collected() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, EXNREF_WAT).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let keep = instance
+        .get_typed_func::<i32, ()>(&mut store, "keep")
+        .unwrap();
+    let value = instance
+        .get_typed_func::<(), i32>(&mut store, "kept-value")
+        .unwrap();
+    for i in 0..10_000 {
+        keep.call(&mut store, i).unwrap();
+    }
+    let before = rss();
+    for i in 0..1_000_000 {
+        keep.call(&mut store, i).unwrap();
+    }
+    let grown = rss().saturating_sub(before);
+    // The exception in the global survives every collection.
+    assert_eq!(value.call(&mut store, ()).unwrap(), 999_999);
+    // A million uncollected objects would be about a hundred MiB.
+    assert!(grown < 8 << 20, "memory grew by {grown} bytes");
+}
+
 #[test]
 fn exceptions_can_be_turned_off() {
     let mut config = Config::new();

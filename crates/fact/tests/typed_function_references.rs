@@ -139,31 +139,3 @@ fn a_host_function_satisfies_a_final_function_type_import() {
         "{err:#}"
     );
 }
-
-#[test]
-fn exnref_signatures_are_refused_at_the_host_boundary() {
-    let engine = Engine::default();
-    let module = Module::new(
-        &engine,
-        r#"(module (func (export "f") (result exnref) (ref.null exn)))"#,
-    )
-    .unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let f = instance.get_func(&mut store, "f").unwrap();
-    let err = f.call(&mut store, &[], &mut [Val::I32(0)]).unwrap_err();
-    assert!(
-        format!("{err}").contains("exnref values cannot cross"),
-        "{err}"
-    );
-    let err = Func::new(
-        &mut store,
-        FuncType::new([ValType::EXNREF], []),
-        |_, _, _| Ok(()),
-    )
-    .unwrap_err();
-    assert!(
-        format!("{err}").contains("exnref values cannot cross"),
-        "{err}"
-    );
-}

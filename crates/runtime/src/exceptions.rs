@@ -21,6 +21,7 @@ use crate::registry;
 use crate::traps::raise_exception;
 use crate::vmcontext::ValRaw;
 use fact_environ::vmoffsets::exn_obj;
+use std::sync::Arc;
 
 /// A tag: its identity is its address.
 #[repr(C)]
@@ -39,11 +40,19 @@ pub struct VMExnObject {
     len: u32,
     /// The object's slot in its heap.
     slot: u32,
+    /// Non-zero once an `exnref` to the object has been handed out (by a `catch_ref` or
+    /// `catch_all_ref` clause, or to the host): from then on only a collection frees it.
+    escaped: u8,
+    /// The payload values that are `exnref`s (for collections to follow).
+    ref_slots: Box<[u32]>,
+    /// Shared with every host `ExnRef` to the object: a count above one roots it.
+    root: Option<Arc<()>>,
 }
 
 const _: () = {
     assert!(std::mem::offset_of!(VMExnObject, tag) == exn_obj::TAG as usize);
     assert!(std::mem::offset_of!(VMExnObject, values) == exn_obj::VALUES as usize);
+    assert!(std::mem::offset_of!(VMExnObject, escaped) == exn_obj::ESCAPED as usize);
 };
 
 impl VMExnObject {
@@ -54,18 +63,43 @@ impl VMExnObject {
     }
 }
 
-/// The exception objects of a store. An object lives until a `catch`/`catch_all` clause
-/// consumes it, or until the store is dropped (an object caught with `catch_ref` may be
-/// anywhere an `exnref` can be).
-#[derive(Default)]
+/// The exception objects of a store.
+///
+/// An exception that only ever travels as the thrown exception is freed by the `catch` or
+/// `catch_all` clause that consumes it. One that has been seen as an `exnref` may be in
+/// any local, global, table or payload; [`ExnHeap::collect`] frees those that nothing
+/// references, when no wasm of the store is running (so no local can hold one): the
+/// runtime's embedder calls it after the outermost call into wasm returns, once the heap
+/// has grown enough since the last collection.
 pub struct ExnHeap {
     slots: Vec<*mut VMExnObject>,
     free: Vec<u32>,
+    /// The live-object count at which the next collection is worth doing.
+    next_collection: usize,
 }
 
+impl Default for ExnHeap {
+    fn default() -> ExnHeap {
+        ExnHeap {
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_collection: MIN_COLLECTION,
+        }
+    }
+}
+
+/// No collection happens below this many live objects.
+const MIN_COLLECTION: usize = 1024;
+
 impl ExnHeap {
-    /// A new exception object of tag `tag` with payload `values`.
-    pub fn alloc(&mut self, tag: *const VMTag, values: &[ValRaw]) -> *mut VMExnObject {
+    /// A new exception object of tag `tag` with payload `values`, of which those at
+    /// `ref_slots` are `exnref`s.
+    pub fn alloc(
+        &mut self,
+        tag: *const VMTag,
+        values: &[ValRaw],
+        ref_slots: Box<[u32]>,
+    ) -> *mut VMExnObject {
         let values: Box<[ValRaw]> = values.into();
         let len = values.len() as u32;
         let slot = match self.free.pop() {
@@ -80,22 +114,43 @@ impl ExnHeap {
             values: Box::into_raw(values) as *mut ValRaw,
             len,
             slot,
+            escaped: 0,
+            ref_slots,
+            root: None,
         }));
         self.slots[slot as usize] = obj;
         obj
     }
 
-    /// Frees `obj`, which must be a live object of this heap.
+    /// Frees `obj` unless an `exnref` to it has been handed out (see [`ExnHeap`]).
     ///
     /// # Safety
     ///
-    /// Nothing may use `obj` afterwards.
-    pub unsafe fn free(&mut self, obj: *mut VMExnObject) {
-        let slot = (*obj).slot;
-        debug_assert!(self.slots[slot as usize] == obj);
-        self.slots[slot as usize] = std::ptr::null_mut();
+    /// `obj` must be a live object of this heap, consumed by a `catch` clause.
+    pub unsafe fn release(&mut self, obj: *mut VMExnObject) {
+        if (*obj).escaped == 0 {
+            self.free_slot((*obj).slot);
+        }
+    }
+
+    /// A root for the host's reference to `obj`, which must be a live object of this
+    /// heap: while it lives, the object does.
+    ///
+    /// # Safety
+    ///
+    /// `obj` must be a live object of this heap.
+    pub unsafe fn root(&mut self, obj: *mut VMExnObject) -> Arc<()> {
+        let obj = &mut *obj;
+        obj.escaped = 1;
+        obj.root.get_or_insert_with(|| Arc::new(())).clone()
+    }
+
+    fn free_slot(&mut self, slot: u32) {
+        let obj = std::mem::replace(&mut self.slots[slot as usize], std::ptr::null_mut());
+        debug_assert!(!obj.is_null());
         self.free.push(slot);
-        drop_object(obj);
+        // SAFETY: the slot held a live object, which nothing uses any more.
+        unsafe { drop_object(obj) };
     }
 
     /// The number of live objects.
@@ -105,6 +160,52 @@ impl ExnHeap {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether enough objects have accumulated since the last collection to do one.
+    pub fn wants_collection(&self) -> bool {
+        self.len() >= self.next_collection
+    }
+
+    /// Frees every object not reachable from `roots` (exnref values in globals and
+    /// tables, the pending exception; nulls allowed), from a host reference, or from
+    /// the payload of a reachable object.
+    ///
+    /// # Safety
+    ///
+    /// No wasm code of the store may be running (its locals are not roots), and `roots`
+    /// must be null or live objects of this heap.
+    pub unsafe fn collect(&mut self, roots: impl IntoIterator<Item = *mut VMExnObject>) {
+        let mut marked = vec![false; self.slots.len()];
+        let mut work: Vec<*mut VMExnObject> = roots.into_iter().filter(|p| !p.is_null()).collect();
+        for &obj in &self.slots {
+            if !obj.is_null()
+                && (*obj)
+                    .root
+                    .as_ref()
+                    .is_some_and(|r| Arc::strong_count(r) > 1)
+            {
+                work.push(obj);
+            }
+        }
+        while let Some(obj) = work.pop() {
+            let obj = &*obj;
+            if std::mem::replace(&mut marked[obj.slot as usize], true) {
+                continue;
+            }
+            for &i in obj.ref_slots.iter() {
+                let r = obj.values()[i as usize].get_ptr() as *mut VMExnObject;
+                if !r.is_null() {
+                    work.push(r);
+                }
+            }
+        }
+        for (slot, marked) in marked.into_iter().enumerate() {
+            if !marked && !self.slots[slot].is_null() {
+                self.free_slot(slot as u32);
+            }
+        }
+        self.next_collection = (2 * self.len()).max(MIN_COLLECTION);
     }
 }
 
@@ -130,6 +231,22 @@ impl Drop for ExnHeap {
 
 // SAFETY: the heap is part of a store, used by one thread at a time.
 unsafe impl Send for ExnHeap {}
+
+/// The indices of the `exnref` parameters of a tag type.
+pub fn exnref_slots(params: &[fact_environ::ValType]) -> Box<[u32]> {
+    params
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| is_exnref(**t))
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+/// Whether `ty` is a reference into the exception hierarchy.
+pub fn is_exnref(ty: fact_environ::ValType) -> bool {
+    ty.as_ref()
+        .is_some_and(|r| r.heap.top() == fact_environ::HeapType::Exn)
+}
 
 // ---- Throwing ----
 
@@ -198,9 +315,13 @@ unsafe extern "C" fn throw_impl(
     let exn = {
         let instance = Instance::from_vmctx(vmctx);
         let tag_ptr = instance.tag_ptr(tag);
-        let n = instance.module().info().tag_type(tag).params.len();
-        let values = std::slice::from_raw_parts(values, n);
-        instance.store().exceptions.alloc(tag_ptr, values)
+        let params = &instance.module().info().tag_type(tag).params;
+        let values = std::slice::from_raw_parts(values, params.len());
+        let ref_slots = exnref_slots(params);
+        instance
+            .store()
+            .exceptions
+            .alloc(tag_ptr, values, ref_slots)
     };
     unwind(exn, pc, fp)
 }

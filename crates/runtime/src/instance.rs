@@ -260,6 +260,28 @@ impl StoreData {
         self.tags.len() - 1
     }
 
+    /// Frees the exception objects nothing references any more, if enough have
+    /// accumulated. Only while no wasm of the store runs.
+    pub fn maybe_collect_exceptions(&mut self) {
+        if !self.exceptions.wants_collection() || self.ctx.last_entry_fp != 0 {
+            return;
+        }
+        let mut roots: Vec<*mut VMExnObject> = vec![self.ctx.pending_exception];
+        for g in &self.globals {
+            if crate::exceptions::is_exnref(g.ty.content) {
+                roots.push(g.value.get_ptr() as *mut VMExnObject);
+            }
+        }
+        for t in &self.tables {
+            if crate::exceptions::is_exnref(fact_environ::ValType::Ref(t.ty().element)) {
+                roots.extend((0..t.len()).filter_map(|i| t.get(i)).map(|p| p as *mut _));
+            }
+        }
+        // SAFETY: no wasm runs (the entry frame record is clear), and globals and tables
+        // of exnref type hold only null or live objects.
+        unsafe { self.exceptions.collect(roots) };
+    }
+
     /// Makes `exn` the pending exception (for a host function to throw).
     pub fn set_pending_exception(&mut self, exn: *mut VMExnObject) {
         self.ctx.pending_exception = exn;

@@ -170,7 +170,7 @@ unsafe extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u
 }
 
 unsafe extern "C" fn exn_free(vmctx: *mut u8, exn: *mut VMExnObject) {
-    Instance::from_vmctx(vmctx).store().exceptions.free(exn);
+    Instance::from_vmctx(vmctx).store().exceptions.release(exn);
 }
 
 // The throwing builtins are entered through stubs that pass the calling frame.

@@ -90,9 +90,6 @@ impl TypeRegistry {
                 "a host type cannot refer to module type {i}: use the engine's type of \
                  the function or value it comes from"
             ),
-            Some(h) if h.top() == HeapType::Exn => anyhow::bail!(
-                "unsupported proposal: exnref values cannot cross between wasm and the host yet"
-            ),
             Some(HeapType::Engine(id)) if id as usize >= self.read().types.len() => {
                 anyhow::bail!("type#{id} is not a type of this engine")
             }

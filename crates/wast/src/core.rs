@@ -20,6 +20,7 @@ pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
         WastArgCore::RefNull(ty) => match null_hierarchy(ty) {
             Some(Hierarchy::Func) => Val::FuncRef(None),
             Some(Hierarchy::Extern) => Val::ExternRef(None),
+            Some(Hierarchy::Exn) => Val::ExnRef(None),
             None => bail!("unsupported proposal: GC (a null reference of type {ty:?})"),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(store, ExternPayload(*n)))),
@@ -32,6 +33,7 @@ pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
 enum Hierarchy {
     Func,
     Extern,
+    Exn,
 }
 
 /// The hierarchy of a null reference's type (`None` for GC types).
@@ -47,6 +49,10 @@ fn null_hierarchy(ty: &HeapType<'_>) -> Option<Hierarchy> {
             ty: A::Extern | A::NoExtern,
             ..
         } => Some(Hierarchy::Extern),
+        HeapType::Abstract {
+            ty: A::Exn | A::NoExn,
+            ..
+        } => Some(Hierarchy::Exn),
         _ => None,
     }
 }
@@ -116,6 +122,7 @@ pub fn matches(store: &Store<()>, val: &Val, expected: &WastRetCore<'_>) -> Resu
         (Val::ExternRef(e), WastRetCore::RefNull(ty)) => {
             e.is_none() && null_of(ty, Hierarchy::Extern)
         }
+        (Val::ExnRef(e), WastRetCore::RefNull(ty)) => e.is_none() && null_of(ty, Hierarchy::Exn),
         (Val::FuncRef(f), WastRetCore::RefFunc(_)) => f.is_some(),
         (Val::ExternRef(e), WastRetCore::RefExtern(n)) => match (e, n) {
             (None, _) => false,
@@ -151,6 +158,8 @@ pub fn show(store: &Store<()>, val: &Val) -> String {
         Val::FuncRef(None) => "ref.null func".into(),
         Val::FuncRef(Some(_)) => "ref.func".into(),
         Val::ExternRef(None) => "ref.null extern".into(),
+        Val::ExnRef(None) => "ref.null exn".into(),
+        Val::ExnRef(Some(_)) => "exnref".into(),
         Val::ExternRef(Some(e)) => match e
             .data(store)
             .ok()

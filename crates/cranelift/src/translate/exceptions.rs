@@ -13,8 +13,9 @@
 //! the runtime's tag object, which the vmctx holds for every tag of the module), and
 //! branches to the first clause that matches with the payload loaded from the exception
 //! object. If none matches it rethrows, which continues the search from this frame. A
-//! `catch` or `catch_all` clause consumes the exception object and frees it; the `_ref`
-//! clauses pass it on as an `exnref`.
+//! `catch` or `catch_all` clause consumes the exception object and releases it (freeing
+//! it unless it was ever an `exnref`); the `_ref` clauses mark it as escaped and pass it
+//! on as an `exnref` (see `fact_runtime::exceptions::ExnHeap`).
 
 use super::env::trusted;
 use super::Translator;
@@ -178,6 +179,11 @@ impl Translator<'_, '_> {
                 None => Vec::new(),
             };
             if with_ref {
+                // From now on the object may be anywhere an `exnref` can be.
+                let one = self.b.ins().iconst(ir::types::I8, 1);
+                self.b
+                    .ins()
+                    .store(trusted(), one, exn, exn_obj::ESCAPED as i32);
                 args.push(exn);
             } else {
                 self.env
