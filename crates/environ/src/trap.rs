@@ -106,6 +106,8 @@ traps! {
     BorrowsRemain = 48 => "borrow handles still remain at the end of the call",
     /// A resource was used by a component instance that does not define it.
     ResourceNotOwned = 49 => "resource.rep used on a resource not defined by this instance",
+    /// An exception was about to leave a component instance.
+    UncaughtException = 50 => "uncaught exception leaving component instance",
 }
 
 impl Trap {

@@ -348,3 +348,40 @@ fn chains_share_modules_and_reallocs_may_be_adapters() {
         "a callee realloc that is an adapter of an earlier module"
     );
 }
+
+/// A caller and a callee component fused by one adapter; `tag` goes into the callee's
+/// core module.
+fn fused_pair(tag: &str) -> String {
+    format!(
+        r#"(component
+  (component $Callee
+    (core module $M {tag} (func (export "f") (param i32) (result i32) (local.get 0)))
+    (core instance $m (instantiate $M))
+    (func (export "f") (param "x" u32) (result u32) (canon lift (core func $m "f"))))
+  (component $Caller
+    (import "f" (func $f (param "x" u32) (result u32)))
+    (core func $f (canon lower (func $f)))
+    (core module $N
+      (import "" "f" (func $f (param i32) (result i32)))
+      (func (export "g") (result i32) (call $f (i32.const 1))))
+    (core instance $n (instantiate $N (with "" (instance (export "f" (func $f))))))
+    (func (export "g") (result u32) (canon lift (core func $n "g"))))
+  (instance $a (instantiate $Callee))
+  (instance $b (instantiate $Caller (with "f" (func $a "f"))))
+  (export "g" (func $b "g")))"#
+    )
+}
+
+#[test]
+fn adapters_contain_exceptions_only_when_a_module_uses_tags() {
+    let text = |wat: &str| -> String {
+        let (_, modules) = compile(wat);
+        assert_eq!(modules.len(), 1);
+        wasmprinter::print_bytes(&modules[0].wasm).unwrap()
+    };
+    let plain = text(&fused_pair(""));
+    assert!(!plain.contains("try_table"), "{plain}");
+    let guarded = text(&fused_pair("(tag)"));
+    assert!(guarded.contains("try_table"), "{guarded}");
+    assert!(guarded.contains("catch_all"), "{guarded}");
+}

@@ -126,6 +126,7 @@ struct Frame<'a, 'data> {
     core_memories: Vec<CoreExport>,
     core_tables: Vec<CoreExport>,
     core_globals: Vec<CoreExport>,
+    core_tags: Vec<CoreExport>,
     core_instances: Vec<CoreInstanceDef>,
     resources: HashMap<ResourceId, ResourceIndex>,
     exports: IndexMap<String, ItemDef>,
@@ -174,7 +175,7 @@ impl<'a, 'data> Frame<'a, 'data> {
             ExternalKind::Memory => CoreItem::Export(self.core_memories[i].clone()),
             ExternalKind::Table => CoreItem::Export(self.core_tables[i].clone()),
             ExternalKind::Global => CoreItem::Export(self.core_globals[i].clone()),
-            ExternalKind::Tag => bail!("unsupported proposal: exception tags"),
+            ExternalKind::Tag => CoreItem::Export(self.core_tags[i].clone()),
             ExternalKind::FuncExact => {
                 bail!("unsupported proposal: custom descriptors (exact function exports)")
             }
@@ -255,6 +256,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
             core_memories: Vec::new(),
             core_tables: Vec::new(),
             core_globals: Vec::new(),
+            core_tags: Vec::new(),
             core_instances: Vec::new(),
             resources: HashMap::new(),
             exports: IndexMap::new(),
@@ -705,7 +707,7 @@ impl<'a, 'data> Inliner<'a, 'data> {
                     (ExternalKind::Memory, CoreItem::Export(e)) => frame.core_memories.push(e),
                     (ExternalKind::Table, CoreItem::Export(e)) => frame.core_tables.push(e),
                     (ExternalKind::Global, CoreItem::Export(e)) => frame.core_globals.push(e),
-                    (ExternalKind::Tag, _) => bail!("unsupported proposal: exception tags"),
+                    (ExternalKind::Tag, CoreItem::Export(e)) => frame.core_tags.push(e),
                     (ExternalKind::FuncExact, _) => {
                         bail!("unsupported proposal: custom descriptors (exact function exports)")
                     }
@@ -1168,7 +1170,12 @@ fn entity_type(types: TypesRef<'_>, t: &wasmparser::types::EntityType) -> Result
         E::Table(t) => EntityType::Table(TableType::from_wasmparser(t)?),
         E::Memory(m) => EntityType::Memory(MemoryType::from_wasmparser(m)?),
         E::Global(g) => EntityType::Global(GlobalType::from_wasmparser(g)?),
-        E::Tag(_) => bail!("unsupported proposal: exception tags"),
+        E::Tag(id) => match &types[*id].composite_type.inner {
+            wasmparser::CompositeInnerType::Func(f) => {
+                EntityType::Tag(CoreFuncType::from_wasmparser(f)?)
+            }
+            _ => bail!("unsupported proposal: GC types"),
+        },
         E::FuncExact(_) => bail!("unsupported proposal: custom descriptors (exact function types)"),
     })
 }

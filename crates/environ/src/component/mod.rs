@@ -46,7 +46,8 @@ pub fn translate<'data>(wasm: &'data [u8], features: &Features) -> Result<Compon
                 .collect()
         })
         .collect();
-    let plan = inline::inline(&translation, &imports)?;
+    let mut plan = inline::inline(&translation, &imports)?;
+    plan.uses_exceptions = modules.iter().any(|m| !m.info.tags.is_empty());
     Ok(ComponentInfo {
         plan,
         module_offsets: translation.modules.iter().map(|m| m.offset).collect(),

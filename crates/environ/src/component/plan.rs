@@ -323,6 +323,9 @@ pub struct Plan {
     pub lowerings: Vec<Lowering>,
     pub resources: Vec<ResourceDef>,
     pub types: ComponentTypes,
+    /// Whether some core module of the component defines or imports a tag: only then
+    /// can guest code throw, and only then do adapters contain exceptions.
+    pub uses_exceptions: bool,
 }
 
 impl Plan {

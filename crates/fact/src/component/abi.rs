@@ -131,7 +131,8 @@ impl Context<'_> {
             ValRaw::i32(size as i32),
         ];
         // SAFETY: realloc has type (i32, i32, i32, i32) -> i32, checked by validation.
-        unsafe { crate::func::invoke_wasm(self.store, func_ref, &mut raw)? };
+        let called = unsafe { crate::func::invoke_wasm(self.store, func_ref, &mut raw) };
+        super::contain_exception(self.store, called)?;
         let ptr = raw[0].get_i32() as u32;
         if !ptr.is_multiple_of(align) {
             return Err(trap(Trap::ReallocNotAligned));

@@ -193,7 +193,8 @@ fn call_guest_inner<T, R>(
     lowered?;
 
     raw.resize(shape.flat_params.max(shape.flat_results), ValRaw::default());
-    crate::func::call_raw(store, core, &mut raw)?;
+    let called = crate::func::call_raw(store, core, &mut raw);
+    super::contain_exception(&mut store.opaque, called)?;
     // `raw` now holds the core results, which post-return receives too.
     raw.truncate(shape.flat_results);
 
@@ -219,7 +220,7 @@ fn call_guest_inner<T, R>(
         raw.resize(raw.len().max(1), ValRaw::default());
         let r = crate::func::call_raw(store, post, &mut raw);
         set_may_leave(&mut store.opaque, func.state, opts.instance.0, true);
-        r?;
+        super::contain_exception(&mut store.opaque, r)?;
     }
     Ok(results)
 }

@@ -294,7 +294,8 @@ pub(crate) fn resource_builtin<T: 'static>(
                     RuntimeResource::Guest { dtor: Some(d), .. } => {
                         let d = *d;
                         let mut args = [ValRaw::i32(rep as i32)];
-                        crate::func::call_raw(inner, d, &mut args)
+                        let called = crate::func::call_raw(inner, d, &mut args);
+                        super::contain_exception(&mut inner.opaque, called)
                     }
                     RuntimeResource::Guest { dtor: None, .. } => Ok(()),
                     RuntimeResource::Host(_) => match inner.host_dtors.get(&id).cloned() {

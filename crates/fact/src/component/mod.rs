@@ -264,3 +264,20 @@ fn describe_export(plan: &Plan, e: &Export) -> String {
         Export::Type => "type".into(),
     }
 }
+
+/// An exception may not leave a component instance: where the canonical ABI calls guest
+/// code from the host (a lifted export, `realloc`, `post-return`, a destructor), an
+/// exception that escapes it becomes this trap. (Adapters contain the ones between
+/// component instances themselves.)
+pub(crate) fn contain_exception(
+    store: &mut crate::store::StoreOpaque,
+    result: anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.is::<crate::ThrownException>() => {
+            store.runtime.take_pending_exception();
+            Err(anyhow::Error::new(crate::Trap::UncaughtException))
+        }
+        r => r,
+    }
+}

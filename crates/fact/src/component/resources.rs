@@ -454,7 +454,8 @@ impl ResourceAny {
         match dtor {
             Some(d) => {
                 let mut raw = [ValRaw::i32(rep as i32)];
-                crate::func::call_raw(store, d, &mut raw)
+                let called = crate::func::call_raw(store, d, &mut raw);
+                super::contain_exception(&mut store.opaque, called)
             }
             None => Ok(()),
         }

@@ -88,7 +88,8 @@ pub(crate) struct ModuleBuilder {
 }
 
 impl ModuleBuilder {
-    fn type_index(&mut self, params: &[ValType], results: &[ValType]) -> u32 {
+    /// The index of the function type `params -> results`, added on first use.
+    pub fn type_index(&mut self, params: &[ValType], results: &[ValType]) -> u32 {
         let key = (params.to_vec(), results.to_vec());
         if let Some(i) = self.type_ids.get(&key) {
             return *i;

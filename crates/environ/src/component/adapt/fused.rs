@@ -118,6 +118,9 @@ pub(crate) struct Compiler<'a> {
     pub module: ModuleBuilder,
     /// The memory each memory index imports.
     pub memories: Vec<CoreExport>,
+    /// Whether guest code may throw, so that calls into it must contain exceptions
+    /// (see [`Compiler::call_guest`]).
+    pub contain_exceptions: bool,
     helpers: HashMap<Helper, u32>,
 }
 
@@ -127,6 +130,7 @@ impl<'a> Compiler<'a> {
             types,
             module: ModuleBuilder::default(),
             memories: Vec::new(),
+            contain_exceptions: false,
             helpers: HashMap::new(),
         }
     }
@@ -146,6 +150,43 @@ impl<'a> Compiler<'a> {
             Callee::Import(i) => f.ins(I::Call(i)),
             Callee::Defined(i) => f.call_defined(i),
         }
+    }
+
+    /// Calls guest code (a lifted callee, `realloc`, `post-return`) of type
+    /// `params -> results`, whose arguments are on the stack. An exception may not leave
+    /// a component instance, so when the component's modules use tags the call is in a
+    /// `try_table` whose `catch_all` traps:
+    ///
+    /// ```text
+    /// block (params -> results)              ;; $done
+    ///   block (params -> [])                 ;; $caught
+    ///     try_table (params -> results) (catch_all $caught)
+    ///       call callee
+    ///     end
+    ///     br $done
+    ///   end
+    ///   trap "uncaught exception leaving component instance"
+    /// end
+    /// ```
+    pub fn call_guest(&mut self, f: &mut FuncBuilder, callee: Callee, params: &[V], results: &[V]) {
+        if !self.contain_exceptions {
+            self.call(f, callee);
+            return;
+        }
+        let call_ty = BlockType::FunctionType(self.module.type_index(params, results));
+        let caught_ty = BlockType::FunctionType(self.module.type_index(params, &[]));
+        f.ins(I::Block(call_ty));
+        f.ins(I::Block(caught_ty));
+        f.ins(I::TryTable(
+            call_ty,
+            std::borrow::Cow::Owned(vec![wasm_encoder::Catch::All { label: 0 }]),
+        ));
+        self.call(f, callee);
+        f.ins(I::End);
+        f.ins(I::Br(1));
+        f.ins(I::End);
+        self.trap(f, Trap::UncaughtException);
+        f.ins(I::End);
     }
 
     fn trap_func(&mut self) -> u32 {
@@ -358,7 +399,7 @@ impl<'a> Compiler<'a> {
                 Val::Local(l) => f.ins(I::LocalGet(l)),
             }
         }
-        self.call(f, realloc);
+        self.call_guest(f, realloc, &[V::I32; 4], &[V::I32]);
         let ptr = f.local(V::I32);
         f.ins(I::LocalSet(ptr));
         Ok(ptr)

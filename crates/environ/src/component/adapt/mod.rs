@@ -170,6 +170,7 @@ fn compile_group(
     instance: CoreInstanceIndex,
 ) -> Result<AdapterModule> {
     let mut c = Compiler::new(&plan.types);
+    c.contain_exceptions = plan.uses_exceptions;
     let local: HashMap<AdapterIndex, u32> = group
         .iter()
         .map(|a| (*a, c.module.reserve_func()))
@@ -203,10 +204,11 @@ fn compile_group(
     })
 }
 
-/// Validates a generated module with wasmparser.
+/// Validates a generated module with wasmparser (adapters of components with tags use
+/// `try_table`).
 pub fn validate(wasm: &[u8]) -> Result<()> {
-    wasmparser::Validator::new_with_features(crate::translate::core_features())
-        .validate_all(wasm)?;
+    let features = crate::translate::core_features() | wasmparser::WasmFeatures::EXCEPTIONS;
+    wasmparser::Validator::new_with_features(features).validate_all(wasm)?;
     Ok(())
 }
 
@@ -407,7 +409,12 @@ fn compile_adapter(
     for a in &args {
         f.ins(I::LocalGet(*a));
     }
-    c.call(&mut f, target);
+    c.call_guest(
+        &mut f,
+        target,
+        &valtypes(&lift.params),
+        &valtypes(&lift.results),
+    );
     let raw_results: Vec<u32> = lift
         .results
         .iter()
@@ -474,7 +481,7 @@ fn compile_adapter(
         for r in &raw_results {
             f.ins(I::LocalGet(*r));
         }
-        c.call(&mut f, post);
+        c.call_guest(&mut f, post, &valtypes(&lift.results), &[]);
         c.set_may_leave(&mut f, callee_side.flags, true);
     }
     if scoped {
