@@ -124,3 +124,17 @@
 (assert_unlinkable
   (module (import "m" "own" (func)))
   "incompatible import type")
+
+;; An interrupt is not an exception either: a handler around an interrupted loop does
+;; not swallow it.
+(module
+  (import "fact" "epoch_deadline" (func $deadline (param i64)))
+  (import "fact" "tick" (func $tick))
+  (export "deadline" (func $deadline))
+  (func $spin (loop (call $tick) (br 0)))
+  (func (export "interrupt-not-caught") (result i32)
+    (call $deadline (i64.const 3))
+    (block $h (try_table (catch_all $h) (call $spin)))
+    (i32.const 1)))
+(assert_trap (invoke "interrupt-not-caught") "interrupt")
+(invoke "deadline" (i64.const 1000000))

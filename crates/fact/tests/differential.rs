@@ -43,6 +43,8 @@ const TERMINATION_FUEL: u32 = 1_000;
 enum Outcome {
     Values(Vec<Value>),
     Trap(TrapKind),
+    /// An exception left the call (fact-only cases).
+    Exception,
     /// The call exhausted the stack: the case says nothing about correctness.
     StackExhausted,
 }
@@ -179,8 +181,8 @@ enum Profile {
     /// What both fact and wasmi implement (WebAssembly 2.0, multi-memory, extended
     /// constants, tail calls): compared with wasmi.
     Shared,
-    /// Also what wasmi (as built here) does not: 64-bit memories and tables, relaxed SIMD.
-    /// fact's configurations are compared with each other.
+    /// Also what wasmi (as built here) does not: 64-bit memories and tables, relaxed SIMD,
+    /// exception handling. fact's configurations are compared with each other.
     FactOnly,
 }
 
@@ -199,7 +201,7 @@ impl Profile {
         let shared = core_features() | F::TAIL_CALL;
         match self {
             Profile::Shared => shared,
-            Profile::FactOnly => shared | F::MEMORY64 | F::RELAXED_SIMD,
+            Profile::FactOnly => shared | F::MEMORY64 | F::RELAXED_SIMD | F::EXCEPTIONS,
         }
     }
 }
@@ -221,9 +223,9 @@ fn smith_config(profile: Profile) -> wasm_smith::Config {
         tail_call_enabled: true,
         relaxed_simd_enabled: fact_only,
         memory64_enabled: fact_only,
+        exceptions_enabled: fact_only,
         // Everything else off.
         threads_enabled: false,
-        exceptions_enabled: false,
         gc_enabled: false,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
@@ -278,6 +280,7 @@ enum Arg {
     V128(#[serde(with = "halves")] u128),
     NullFunc,
     NullExtern,
+    NullExn,
 }
 
 /// Arguments for a call: a few interesting values, chosen by the case's random stream.
@@ -299,6 +302,7 @@ fn arguments(rng: &mut Rng, params: &[ValType]) -> Vec<Arg> {
                 ValType::V128 => Arg::V128(u128::from(bits) | (u128::from(rng.next()) << 64)),
                 // The generated modules use only the nullable `funcref` and `externref`.
                 ValType::Ref(r) if r.heap.top() == HeapType::Extern => Arg::NullExtern,
+                ValType::Ref(r) if r.heap.top() == HeapType::Exn => Arg::NullExn,
                 ValType::Ref(_) => Arg::NullFunc,
             }
         })
@@ -341,6 +345,7 @@ fn wasmi_arg(arg: &Arg) -> wasmi::Val {
         Arg::V128(x) => wasmi::Val::V128(wasmi::V128::from(x)),
         Arg::NullFunc => wasmi::Val::FuncRef(wasmi::Nullable::Null),
         Arg::NullExtern => wasmi::Val::ExternRef(wasmi::Nullable::Null),
+        Arg::NullExn => unreachable!("exnref is in fact-only cases"),
     }
 }
 
@@ -542,6 +547,9 @@ impl Drop for Oracle {
 // ---- fact ----
 
 fn fact_trap(err: &anyhow::Error) -> Option<Outcome> {
+    if err.is::<fact::ThrownException>() {
+        return Some(Outcome::Exception);
+    }
     let trap = err.downcast_ref::<Trap>()?;
     Some(match trap {
         Trap::StackOverflow => Outcome::StackExhausted,
@@ -569,6 +577,7 @@ fn fact_arg(arg: &Arg) -> Val {
         Arg::V128(x) => Val::V128(V128(x)),
         Arg::NullFunc => Val::FuncRef(None),
         Arg::NullExtern => Val::ExternRef(None),
+        Arg::NullExn => Val::ExnRef(None),
     }
 }
 
@@ -642,6 +651,7 @@ impl FactRun {
                         nulls.push(u8::from(match t.get(&mut self.store, i) {
                             Some(Val::FuncRef(r)) => r.is_none(),
                             Some(Val::ExternRef(r)) => r.is_none(),
+                            Some(Val::ExnRef(r)) => r.is_none(),
                             _ => true,
                         }));
                     }
@@ -865,6 +875,13 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Whether a module has a tag section (exception handling).
+fn defines_tags(wasm: &[u8]) -> bool {
+    wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .any(|p| matches!(p, Ok(wasmparser::Payload::TagSection(_))))
+}
+
 fn main() {
     let cases = env("FACT_DIFF_CASES", 300);
     let seed = env("FACT_DIFF_SEED", 0);
@@ -877,8 +894,14 @@ fn main() {
     let (mut accepted, mut compared, mut inconclusive, mut crashed, mut calls) =
         (0u64, 0u64, 0u64, Vec::new(), 0usize);
     let (mut mismatches, mut oracle_wrong) = (Vec::new(), Vec::new());
+    let mut with_tags = 0u64;
     for s in seed..seed + cases {
         let from_oracle = oracle.record(s);
+        if Profile::of(s) == Profile::FactOnly
+            && generate(s).is_some_and(|(wasm, _)| defines_tags(&wasm))
+        {
+            with_tags += 1;
+        }
         let mut result = match (Profile::of(s), from_oracle) {
             (Profile::FactOnly, _) => run_case(s, fact_record(&facts[0].1, s), &facts[1..]),
             (Profile::Shared, Ok(record)) => run_case(s, record, &facts),
@@ -952,7 +975,7 @@ fn main() {
         "differential: seeds {seed}..{}: {cases} generated, {accepted} accepted by both, \
          {compared} compared ({calls} calls), {inconclusive} inconclusive, \
          {} crashed the oracle [{}], {} where the oracle was wrong {oracle_wrong:?}, \
-         {} mismatched {mismatches:?}",
+         {} mismatched {mismatches:?}; {with_tags} fact-only modules define tags",
         seed + cases,
         crashed.len(),
         deaths.join("; "),

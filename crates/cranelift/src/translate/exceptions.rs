@@ -41,6 +41,17 @@ pub(crate) enum Callee {
 }
 
 impl Translator<'_, '_> {
+    /// The runtime's unwinder (its stubs and its resume routine) exists for x86-64 only.
+    pub(crate) fn check_exceptions_supported(&self) -> Result<()> {
+        let arch = self.env.isa().triple().architecture;
+        if arch != target_lexicon::Architecture::X86_64 {
+            anyhow::bail!(
+                "unsupported: exception handling is implemented for x86-64 only, not {arch}"
+            );
+        }
+        Ok(())
+    }
+
     /// Emits a (non-tail) call and returns its results. Inside a `try_table` it is a
     /// `try_call` that lands in the innermost dispatch block when the callee throws.
     pub(crate) fn emit_call(&mut self, callee: Callee, args: &[ir::Value]) -> Vec<ir::Value> {

@@ -209,9 +209,18 @@ impl<'m, 'f> Translator<'m, 'f> {
             } => self.call_indirect(type_index, table_index, true),
             O::CallRef { type_index } => self.call_ref(type_index, false),
             O::ReturnCallRef { type_index } => self.call_ref(type_index, true),
-            O::TryTable { ref try_table } => self.try_table(try_table)?,
-            O::Throw { tag_index } => self.throw(tag_index),
-            O::ThrowRef => self.throw_ref(),
+            O::TryTable { ref try_table } => {
+                self.check_exceptions_supported()?;
+                self.try_table(try_table)?
+            }
+            O::Throw { tag_index } => {
+                self.check_exceptions_supported()?;
+                self.throw(tag_index)
+            }
+            O::ThrowRef => {
+                self.check_exceptions_supported()?;
+                self.throw_ref()
+            }
             O::BrOnNull { relative_depth } => self.br_on_null(relative_depth),
             O::BrOnNonNull { relative_depth } => self.br_on_non_null(relative_depth),
             O::RefAsNonNull => {
