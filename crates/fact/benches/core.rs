@@ -146,6 +146,52 @@ fn main() {
     );
 
     epoch_check_cost();
+    exception_cost();
+}
+
+/// What throwing and catching an exception costs: caught in the throwing function, and
+/// caught three frames up.
+fn exception_cost() {
+    const N: i32 = 1_000_000;
+    let wat = r#"(module
+        (tag $e (param i32))
+        (func $thrower (param i32) (throw $e (local.get 0)))
+        (func $middle (param i32) (call $thrower (local.get 0)))
+        (func $outer (param i32) (call $middle (local.get 0)))
+        (func (export "local") (param i32) (result i32) (local i32)
+          (loop
+            (block $h (result i32)
+              (try_table (catch $e $h) (throw $e (local.get 0)))
+              (i32.const 0))
+            (local.set 1 (i32.add (local.get 1)))
+            (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+          (local.get 1))
+        (func (export "deep") (param i32) (result i32) (local i32)
+          (loop
+            (block $h (result i32)
+              (try_table (catch $e $h) (call $outer (local.get 0)))
+              (i32.const 0))
+            (local.set 1 (i32.add (local.get 1)))
+            (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+          (local.get 1)))"#;
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let mut figures = Vec::new();
+    for name in ["local", "deep"] {
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut store, name)
+            .unwrap();
+        let t = measure(Duration::from_secs(1), || {
+            f.call(&mut store, N).unwrap();
+        });
+        figures.push(t.as_secs_f64() * 1e9 / f64::from(N));
+    }
+    println!(
+        "throw and catch an exception, in the same function / three frames up: {:.1} / {:.1} ns",
+        figures[0], figures[1]
+    );
 }
 
 /// What epoch interruption (which `fact compile` and `fact run` always enable, so every
