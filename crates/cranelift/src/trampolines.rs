@@ -145,42 +145,52 @@ impl Compiler {
             .ins()
             .call_indirect(host_sig, callee, &[host, caller_vmctx, values, len]);
         let status = b.inst_results(call)[0];
-        // An exception from the host is thrown into the caller, as `throw_ref` would.
-        let is_exception =
-            b.ins()
-                .icmp_imm_u(IntCC::Equal, status, i64::from(host_ctx::STATUS_EXCEPTION));
-        let throw_block = b.create_block();
+        // The hot path tests for success only. On failure, the `host_failed` builtin says
+        // whether the host's error throws an exception into the caller, which is then
+        // thrown as `throw_ref` would; otherwise the error is raised.
+        let is_ok = b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, status, i64::from(host_ctx::STATUS_OK));
+        let failed = b.create_block();
         let cont = b.create_block();
-        b.ins().brif(is_exception, throw_block, &[], cont, &[]);
-        b.switch_to_block(throw_block);
-        b.seal_block(throw_block);
-        b.set_cold_block(throw_block);
-        let exn = b.ins().load(ptr, raw_flags(), values, 0);
-        let mut throw_sig = ir::Signature::new(CallConv::Tail);
-        throw_sig.params.extend([AbiParam::new(ptr); 2]);
-        let throw_sig = b.import_signature(throw_sig);
+        b.ins().brif(is_ok, cont, &[], failed, &[]);
+        b.switch_to_block(failed);
+        b.seal_block(failed);
+        b.set_cold_block(failed);
         let builtins = b.ins().load(
             ptr,
             MemFlagsData::trusted(),
             caller_vmctx,
             vmctx::BUILTINS as i32,
         );
-        let throw_ref = b.ins().load(
-            ptr,
-            MemFlagsData::trusted(),
-            builtins,
-            (Builtin::throw_ref.index() * PTR) as i32,
-        );
+        let builtin = |b: &mut FunctionBuilder<'_>, which: Builtin| {
+            b.ins().load(
+                ptr,
+                MemFlagsData::trusted(),
+                builtins,
+                (which.index() * PTR) as i32,
+            )
+        };
+        let mut failed_sig = ir::Signature::new(self.host_call_conv());
+        failed_sig.params.push(AbiParam::new(ptr));
+        failed_sig.returns.push(AbiParam::new(ptr));
+        let failed_sig = b.import_signature(failed_sig);
+        let host_failed = builtin(&mut b, Builtin::host_failed);
+        let call = b
+            .ins()
+            .call_indirect(failed_sig, host_failed, &[caller_vmctx]);
+        let exn = b.inst_results(call)[0];
+        b.ins().trapz(exn, TRAP_PENDING);
+        let mut throw_sig = ir::Signature::new(CallConv::Tail);
+        throw_sig.params.extend([AbiParam::new(ptr); 2]);
+        let throw_sig = b.import_signature(throw_sig);
+        let throw_ref = builtin(&mut b, Builtin::throw_ref);
         b.ins()
             .call_indirect(throw_sig, throw_ref, &[caller_vmctx, exn]);
         b.ins()
             .trap(crate::trap_code(fact_environ::Trap::UnreachableCodeReached));
         b.switch_to_block(cont);
         b.seal_block(cont);
-        let ok = b
-            .ins()
-            .icmp_imm_u(IntCC::Equal, status, i64::from(host_ctx::STATUS_OK));
-        b.ins().trapz(ok, TRAP_PENDING);
 
         let results: Vec<ir::Value> = ty
             .results

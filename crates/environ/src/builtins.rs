@@ -88,6 +88,9 @@ builtins! {
     throw(I32, Ptr);
     /// `(exn) -> !`: rethrows a (non-null) exception object, as `throw`.
     throw_ref(Ptr);
+    /// `() -> exn or null`: after a host function failed, the exception its error throws
+    /// into the caller (taking it and the error), or null to raise the error.
+    host_failed() -> Ptr;
     /// `(exn)`: releases an exception object that a `catch`/`catch_all` clause has
     /// consumed (freeing it unless an `exnref` to it exists).
     exn_free(Ptr);

@@ -112,8 +112,6 @@ pub mod host_ctx {
     pub const STATUS_ERROR: u8 = 0;
     /// The host call returned its results in the value array.
     pub const STATUS_OK: u8 = 1;
-    /// The host call throws the exception object whose address is in the first value.
-    pub const STATUS_EXCEPTION: u8 = 2;
 }
 
 /// The size of one raw value in the arrays that trampolines use.

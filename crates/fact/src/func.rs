@@ -98,23 +98,15 @@ unsafe extern "C" fn host_call_shim<T>(
     let caller = (!caller_vmctx.is_null() && *(caller_vmctx as *const u32) == VMCTX_MAGIC)
         .then_some(caller_vmctx);
     let values = std::slice::from_raw_parts_mut(values, len);
-    let store: *mut StoreInner<T> = ctx.store;
-    let wasm_caller = caller.is_some();
     let caller = Caller {
-        store: &mut *store,
+        store: &mut *ctx.store,
         caller,
     };
     match panic::catch_unwind(AssertUnwindSafe(|| (*func)(caller, values))) {
         Ok(Ok(())) => host_ctx::STATUS_OK,
         Ok(Err(e)) => {
-            // `Store::throw`'s error throws the store's pending exception into the
-            // calling wasm (the array has room for at least one value).
-            if wasm_caller && e.is::<ThrownException>() {
-                if let Some(exn) = (*store).opaque.runtime.take_pending_exception() {
-                    values[0] = ValRaw::ptr(exn as usize);
-                    return host_ctx::STATUS_EXCEPTION;
-                }
-            }
+            // The exit trampoline raises the error, or throws the store's pending
+            // exception if the error is `Store::throw`'s (see `is_thrown_exception`).
             set_pending(Pending::Error(e));
             host_ctx::STATUS_ERROR
         }
@@ -123,6 +115,12 @@ unsafe extern "C" fn host_call_shim<T>(
             host_ctx::STATUS_ERROR
         }
     }
+}
+
+/// Whether a host function's error throws the store's pending exception into its caller
+/// (registered with the runtime, which knows nothing of the embedding API's types).
+pub(crate) fn is_thrown_exception(e: &anyhow::Error) -> bool {
+    e.is::<ThrownException>()
 }
 
 impl Func {
@@ -317,18 +315,18 @@ pub(crate) unsafe fn invoke_wasm(
     if f.array_call.is_null() {
         bail!("internal error: a host function was called as a wasm function");
     }
+    // Exceptions that wasm held as `exnref`s are collected while no wasm runs: before an
+    // outermost call (the check is cheapest here, before anything is live).
+    store.runtime.maybe_collect_exceptions();
     let ctx = store.runtime.ctx();
     let max_stack = store.engine.config().max_wasm_stack;
     type ArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut ValRaw, usize);
     let trampoline: ArrayCall = std::mem::transmute::<*const u8, ArrayCall>(f.array_call);
     let (values, len) = (raw.as_mut_ptr(), raw.len());
-    let result = catch_traps(ctx, max_stack, || {
+    catch_traps(ctx, max_stack, || {
         trampoline(f.vmctx, f.vmctx, f.wasm_call, values, len)
     })
-    .map_err(crate::trap::from_unwind);
-    // Exceptions that wasm held as `exnref`s are collected once no wasm runs.
-    store.runtime.maybe_collect_exceptions();
-    result
+    .map_err(crate::trap::from_unwind)
 }
 
 pub(crate) fn dynamic_host_fn<T>(

@@ -315,3 +315,24 @@ fn exceptions_can_be_turned_off() {
     let err = Module::new(&engine, "(module (tag))").unwrap_err();
     assert!(format!("{err:#}").contains("exception"), "{err:#}");
 }
+
+#[test]
+fn handlers_survive_serialization() {
+    let engine = Engine::default();
+    let bytes = Module::new(&engine, EXNREF_WAT)
+        .unwrap()
+        .serialize()
+        .unwrap();
+    // SAFETY: made just above by this engine.
+    let module = unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let keep = instance
+        .get_typed_func::<i32, ()>(&mut store, "keep")
+        .unwrap();
+    let value = instance
+        .get_typed_func::<(), i32>(&mut store, "kept-value")
+        .unwrap();
+    keep.call(&mut store, 31).unwrap();
+    assert_eq!(value.call(&mut store, ()).unwrap(), 31);
+}

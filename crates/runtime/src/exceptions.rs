@@ -74,6 +74,8 @@ impl VMExnObject {
 pub struct ExnHeap {
     slots: Vec<*mut VMExnObject>,
     free: Vec<u32>,
+    /// The number of live objects.
+    live: usize,
     /// The live-object count at which the next collection is worth doing.
     next_collection: usize,
 }
@@ -83,6 +85,7 @@ impl Default for ExnHeap {
         ExnHeap {
             slots: Vec::new(),
             free: Vec::new(),
+            live: 0,
             next_collection: MIN_COLLECTION,
         }
     }
@@ -119,6 +122,7 @@ impl ExnHeap {
             root: None,
         }));
         self.slots[slot as usize] = obj;
+        self.live += 1;
         obj
     }
 
@@ -149,13 +153,15 @@ impl ExnHeap {
         let obj = std::mem::replace(&mut self.slots[slot as usize], std::ptr::null_mut());
         debug_assert!(!obj.is_null());
         self.free.push(slot);
+        self.live -= 1;
         // SAFETY: the slot held a live object, which nothing uses any more.
         unsafe { drop_object(obj) };
     }
 
     /// The number of live objects.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.slots.len() - self.free.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
@@ -163,8 +169,9 @@ impl ExnHeap {
     }
 
     /// Whether enough objects have accumulated since the last collection to do one.
+    #[inline]
     pub fn wants_collection(&self) -> bool {
-        self.len() >= self.next_collection
+        self.live >= self.next_collection
     }
 
     /// Frees every object not reachable from `roots` (exnref values in globals and

@@ -261,11 +261,17 @@ impl StoreData {
     }
 
     /// Frees the exception objects nothing references any more, if enough have
-    /// accumulated. Only while no wasm of the store runs.
+    /// accumulated. Only while no wasm of the store runs. Cheap when there is nothing to
+    /// do: it runs after every call into wasm.
+    #[inline]
     pub fn maybe_collect_exceptions(&mut self) {
-        if !self.exceptions.wants_collection() || self.ctx.last_entry_fp != 0 {
-            return;
+        if self.exceptions.wants_collection() && self.ctx.last_entry_fp == 0 {
+            self.collect_exceptions();
         }
+    }
+
+    #[cold]
+    fn collect_exceptions(&mut self) {
         let mut roots: Vec<*mut VMExnObject> = vec![self.ctx.pending_exception];
         for g in &self.globals {
             if crate::exceptions::is_exnref(g.ty.content) {

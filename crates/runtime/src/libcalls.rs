@@ -169,6 +169,11 @@ unsafe extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u
     u32::from(types.is_subtype(actual, expected))
 }
 
+unsafe extern "C" fn host_failed(vmctx: *mut u8) -> *mut VMExnObject {
+    let store = Instance::from_vmctx(vmctx).store();
+    crate::traps::take_thrown_exception(store.ctx())
+}
+
 unsafe extern "C" fn exn_free(vmctx: *mut u8, exn: *mut VMExnObject) {
     Instance::from_vmctx(vmctx).store().exceptions.release(exn);
 }
@@ -212,6 +217,7 @@ builtin_table![
     is_subtype,
     throw,
     throw_ref,
+    host_failed,
     exn_free,
 ];
 

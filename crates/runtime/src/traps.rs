@@ -177,6 +177,42 @@ pub(crate) unsafe fn raise_exception(exn: *mut crate::exceptions::VMExnObject) -
     fact_unwind((*current).jmp_buf.get())
 }
 
+static THROWN_EXCEPTION_TEST: std::sync::OnceLock<fn(&anyhow::Error) -> bool> =
+    std::sync::OnceLock::new();
+
+/// Registers how to tell the error with which a host function throws its store's pending
+/// exception into its wasm caller (the embedding API's `ThrownException`).
+pub fn set_thrown_exception_test(test: fn(&anyhow::Error) -> bool) {
+    let _ = THROWN_EXCEPTION_TEST.set(test);
+}
+
+/// After a host function called from wasm failed: if its recorded error is the one that
+/// throws the store's pending exception, takes both and returns the exception; else
+/// leaves the error to be raised and returns null.
+///
+/// # Safety
+///
+/// `store_ctx` must be the live context of the store of the current activation.
+pub(crate) unsafe fn take_thrown_exception(
+    store_ctx: *mut VMStoreContext,
+) -> *mut crate::exceptions::VMExnObject {
+    let current = CURRENT.get();
+    let ctx = &mut *store_ctx;
+    if current.is_null() || ctx.pending_exception.is_null() {
+        return ptr::null_mut();
+    }
+    let pending = &mut *(*current).pending.get();
+    let thrown = match (pending.as_ref(), THROWN_EXCEPTION_TEST.get()) {
+        (Some(Pending::Error(e)), Some(test)) => test(e),
+        _ => false,
+    };
+    if !thrown {
+        return ptr::null_mut();
+    }
+    *pending = None;
+    std::mem::replace(&mut ctx.pending_exception, ptr::null_mut())
+}
+
 /// Whether wasm code is running on this thread (host functions called from it are).
 pub fn in_wasm() -> bool {
     !CURRENT.get().is_null()

@@ -128,8 +128,9 @@ impl ValRaw {
 
 /// The function a host function's context points to: called by the exit trampoline with
 /// the context, the caller's vmctx, and the value array; returns one of the
-/// `fact_environ::vmoffsets::host_ctx::STATUS_*` codes: an error is recorded with
-/// [`crate::traps::set_pending`], an exception to throw into the caller is in `values[0]`.
+/// `fact_environ::vmoffsets::host_ctx::STATUS_*` codes, after recording an error with
+/// [`crate::traps::set_pending`] (which may be the error that throws the store's pending
+/// exception, see [`crate::traps::set_thrown_exception_test`]).
 pub type HostCallFn = unsafe extern "C" fn(
     ctx: *mut VMHostFuncContext,
     caller_vmctx: *mut u8,
