@@ -16,8 +16,8 @@ use object::{
     SymbolScope,
 };
 
-/// Alignment of every function in `.text`.
-const FUNC_ALIGN: usize = 16;
+/// Alignment of every function in `.text` (the artifact checks rely on it).
+const FUNC_ALIGN: usize = fact_environ::artifact::CODE_ALIGN;
 
 /// Accumulates compiled modules and trampolines into one artifact.
 pub struct ArtifactBuilder {
@@ -148,6 +148,7 @@ impl ArtifactBuilder {
             modules: self.modules,
             traps: self.traps,
             handlers: self.handlers,
+            code: self.symbols.iter().map(|(_, r)| *r).collect(),
             component,
         };
         let meta = info.to_bytes();

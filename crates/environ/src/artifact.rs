@@ -209,6 +209,10 @@ pub struct ArtifactInfo {
     pub traps: Vec<TrapSite>,
     /// Every call site with an exception handler, sorted by return address.
     pub handlers: Vec<HandlerSite>,
+    /// Every piece of code in `.text`, in order: functions and trampolines. They tile the
+    /// text (each starts at the next multiple of [`CODE_ALIGN`] after the previous), and
+    /// every code range named elsewhere in the metadata is one of them.
+    pub code: Vec<TextRange>,
     /// The component description, for component artifacts.
     pub component: Option<ComponentArtifactInfo>,
 }
@@ -245,25 +249,15 @@ impl ArtifactInfo {
         postcard::from_bytes(bytes).context("artifact metadata is corrupt")
     }
 
-    /// Checks that every text range lies within a text section of `text_len` bytes and
-    /// that data ranges lie within the data section, so later lookups cannot go astray.
+    /// Checks the metadata against the sections before anything uses it (it is never
+    /// trusted): every text range lies within a text section of `text_len` bytes and the
+    /// code ranges tile it exactly as the object builder lays code out (so no code address
+    /// can point into another function or into padding), data ranges lie within the data
+    /// section of `data_len` bytes, every module's description is consistent
+    /// ([`ModuleInfo::validate`]), and the tables point into the text.
     pub fn check_ranges(&self, text_len: usize, data_len: usize) -> Result<()> {
-        let in_text = |r: &TextRange| {
-            (r.start as usize)
-                .checked_add(r.len as usize)
-                .is_some_and(|e| e <= text_len)
-        };
+        let mut code: Vec<TextRange> = Vec::new();
         for m in &self.modules {
-            for f in &m.funcs {
-                if !in_text(&f.text) {
-                    bail!("artifact metadata names code outside the text section");
-                }
-            }
-            for t in &m.array_trampolines {
-                if !in_text(&t.text) || t.ty as usize >= m.module.types.len() {
-                    bail!("artifact metadata names a bad trampoline");
-                }
-            }
             if (m.data.start as usize)
                 .checked_add(m.data.len as usize)
                 .is_none_or(|e| e > data_len)
@@ -273,21 +267,75 @@ impl ArtifactInfo {
             if m.funcs.len() != m.module.num_defined_funcs() as usize {
                 bail!("artifact metadata does not match its module");
             }
+            m.module
+                .validate(m.data.len as usize)
+                .context("artifact metadata describes an inconsistent module")?;
+            code.extend(m.funcs.iter().map(|f| f.text));
+            // One entry trampoline per type of an escaping defined function, and no other.
+            let mut needed: Vec<u32> = m.module.functions[m.module.num_imported_funcs as usize..]
+                .iter()
+                .filter(|f| f.escapes())
+                .map(|f| f.ty)
+                .collect();
+            needed.sort_unstable();
+            needed.dedup();
+            let mut present: Vec<u32> = m.array_trampolines.iter().map(|t| t.ty).collect();
+            present.sort_unstable();
+            if present != needed {
+                bail!("artifact metadata names a bad trampoline");
+            }
+            code.extend(m.array_trampolines.iter().map(|t| t.text));
         }
-        if self.traps.iter().any(|t| t.offset as usize >= text_len) {
-            bail!("artifact trap table points outside the text section");
+        if let Some(c) = &self.component {
+            code.extend(c.lowering_trampolines.iter().copied());
+        }
+        let mut end = 0usize;
+        for r in &self.code {
+            let start = r.start as usize;
+            if start != end.next_multiple_of(CODE_ALIGN)
+                || r.len == 0
+                || start
+                    .checked_add(r.len as usize)
+                    .is_none_or(|e| e > text_len)
+            {
+                bail!("artifact code ranges do not tile the text section");
+            }
+            end = start + r.len as usize;
+        }
+        let known = |r: &TextRange| {
+            self.code
+                .binary_search_by_key(&r.start, |c| c.start)
+                .is_ok_and(|i| self.code[i] == *r)
+        };
+        if !code.iter().all(known) {
+            bail!("artifact metadata names code that is not a function or trampoline");
+        }
+        for m in &self.modules {
+            for f in &m.funcs {
+                let mut last = 0;
+                for &(code_off, _) in &f.address_map {
+                    if code_off < last || code_off >= f.text.len {
+                        bail!("artifact address map is corrupt");
+                    }
+                    last = code_off;
+                }
+            }
+        }
+        if self.traps.iter().any(|t| t.offset as usize >= end)
+            || !self.traps.is_sorted_by_key(|t| t.offset)
+        {
+            bail!("artifact trap table points outside the code");
         }
         if self
             .handlers
             .iter()
-            .any(|h| h.ret_addr as usize > text_len || h.handler as usize >= text_len)
+            .any(|h| h.ret_addr as usize > end || h.handler as usize >= end)
             || !self.handlers.is_sorted_by_key(|h| h.ret_addr)
         {
             bail!("artifact exception handler table is corrupt");
         }
         if let Some(c) = &self.component {
-            if c.lowering_trampolines.iter().any(|r| !in_text(r))
-                || c.lowering_trampoline.len() != c.plan.lowerings.len()
+            if c.lowering_trampoline.len() != c.plan.lowerings.len()
                 || c.lowering_trampoline
                     .iter()
                     .any(|&i| i as usize >= c.lowering_trampolines.len())
@@ -299,6 +347,9 @@ impl ArtifactInfo {
         Ok(())
     }
 }
+
+/// Code in `.text` starts at multiples of this many bytes (the object builder's layout).
+pub const CODE_ALIGN: usize = 16;
 
 #[cfg(test)]
 mod tests {

@@ -81,11 +81,12 @@ builtins! {
     /// `(actual, expected) -> 1 or 0`: whether engine type id `actual` is a declared
     /// subtype of `expected` (the slow path of a signature check on a non-final type).
     is_subtype(I32, I32) -> I32;
-    /// `(tag, values) -> !`: throws a new exception of tag `tag` (an index in the caller's
-    /// module) whose payload is the raw values at `values`. Never returns: control resumes
-    /// in the innermost matching handler, or the exception leaves wasm. Called with the
-    /// `tail` convention, through a stub that passes the calling frame.
-    throw(I32, Ptr);
+    /// `(tag, values, count) -> !`: throws a new exception of tag `tag` (an index in the
+    /// caller's module) whose payload is the `count` raw values at `values` (the count is
+    /// the compiled code's, not the metadata's). Never returns: control resumes in the
+    /// innermost matching handler, or the exception leaves wasm. Called with the `tail`
+    /// convention, through a stub that passes the calling frame.
+    throw(I32, Ptr, I32);
     /// `(exn) -> !`: rethrows a (non-null) exception object, as `throw`.
     throw_ref(Ptr);
     /// `() -> exn or null`: after a host function failed, the exception its error throws

@@ -251,3 +251,225 @@ impl ModuleInfo {
         self.globals[g as usize].content
     }
 }
+
+/// The largest number of each kind of entity a module may have: wasmparser's limits, so
+/// that every module it validates fits, and every size computed from the counts (the vmctx
+/// layout's above all) fits in 32 bits.
+pub mod limits {
+    pub const TYPES: usize = 1_000_000;
+    pub const FUNCTIONS: usize = 1_000_000;
+    pub const TABLES: usize = 100;
+    pub const MEMORIES: usize = 100;
+    pub const GLOBALS: usize = 1_000_000;
+    pub const TAGS: usize = 1_000_000;
+}
+
+impl ModuleInfo {
+    /// Checks that every index, count and range in the description is consistent, so that
+    /// nothing using it can index out of bounds: it may come from an artifact, whose
+    /// metadata is never trusted. `data_len` is the length of the module's data blob.
+    pub fn validate(&self, data_len: usize) -> anyhow::Result<()> {
+        use anyhow::{bail, ensure};
+        let n_types = self.types.len();
+        ensure!(
+            n_types <= limits::TYPES
+                && self.functions.len() <= limits::FUNCTIONS
+                && self.tables.len() <= limits::TABLES
+                && self.memories.len() <= limits::MEMORIES
+                && self.globals.len() <= limits::GLOBALS
+                && self.tags.len() <= limits::TAGS,
+            "the module has more entities than wasm allows"
+        );
+        let bad_heap = std::cell::Cell::new(false);
+        let check_heap = |h: HeapType| {
+            match h {
+                HeapType::Module(i) if (i as usize) < n_types => {}
+                HeapType::Module(_) | HeapType::Engine(_) => bad_heap.set(true),
+                _ => {}
+            }
+            h
+        };
+        for t in &self.types {
+            t.map_heap_types(&check_heap);
+        }
+        ensure!(
+            self.subtypes.len() <= n_types,
+            "more subtype declarations than types"
+        );
+        for s in &self.subtypes {
+            ensure!(
+                s.supertype.is_none_or(|t| (t as usize) < n_types),
+                "a supertype is out of range"
+            );
+        }
+        let mut next = 0u64;
+        for &(start, len) in &self.rec_groups {
+            ensure!(
+                u64::from(start) == next,
+                "recursion groups do not tile the types"
+            );
+            next += u64::from(len);
+        }
+        ensure!(
+            next == n_types as u64,
+            "recursion groups do not cover the types"
+        );
+
+        let counts = [
+            (self.num_imported_funcs as usize, self.functions.len()),
+            (self.num_imported_tables as usize, self.tables.len()),
+            (self.num_imported_memories as usize, self.memories.len()),
+            (self.num_imported_globals as usize, self.globals.len()),
+            (self.num_imported_tags as usize, self.tags.len()),
+        ];
+        ensure!(
+            counts.iter().all(|(imported, all)| imported <= all),
+            "more imports than entities"
+        );
+        ensure!(
+            self.table_inits.len() == self.tables.len() - self.num_imported_tables as usize
+                && self.global_inits.len()
+                    == self.globals.len() - self.num_imported_globals as usize,
+            "initializers do not match the defined tables and globals"
+        );
+
+        // Function references: every import has a slot, slots are distinct and in range.
+        let mut slots = vec![false; self.num_func_refs as usize];
+        ensure!(
+            self.num_func_refs as usize <= self.functions.len(),
+            "more function reference slots than functions"
+        );
+        for (i, f) in self.functions.iter().enumerate() {
+            ensure!(
+                (f.ty as usize) < n_types,
+                "a function's type is out of range"
+            );
+            match f.func_ref {
+                Some(slot) => {
+                    let used = slots.get_mut(slot as usize).ok_or_else(|| {
+                        anyhow::anyhow!("a function reference slot is out of range")
+                    })?;
+                    ensure!(!*used, "two functions share a function reference slot");
+                    *used = true;
+                }
+                None => ensure!(
+                    i >= self.num_imported_funcs as usize,
+                    "an imported function has no function reference slot"
+                ),
+            }
+        }
+        for t in &self.tables {
+            t.map_heap_types(&check_heap);
+        }
+        for g in &self.globals {
+            g.map_heap_types(&check_heap);
+        }
+        for &t in &self.tags {
+            ensure!((t as usize) < n_types, "a tag's type is out of range");
+        }
+        ensure!(!bad_heap.get(), "a reference type names an unknown type");
+
+        let escaping = |f: u32| {
+            self.functions
+                .get(f as usize)
+                .is_some_and(|d| d.func_ref.is_some())
+        };
+        let entity = |index: EntityIndex| match index {
+            EntityIndex::Func(f) => escaping(f),
+            EntityIndex::Table(t) => (t as usize) < self.tables.len(),
+            EntityIndex::Memory(m) => (m as usize) < self.memories.len(),
+            EntityIndex::Global(g) => (g as usize) < self.globals.len(),
+            EntityIndex::Tag(t) => (t as usize) < self.tags.len(),
+        };
+        // Imports land in order at the start of their index spaces.
+        let mut next = [0u32; 5];
+        for import in &self.imports {
+            let (kind, i) = match (import.index, &import.ty) {
+                (EntityIndex::Func(i), EntityType::Func(_)) => (0, i),
+                (EntityIndex::Table(i), EntityType::Table(_)) => (1, i),
+                (EntityIndex::Memory(i), EntityType::Memory(_)) => (2, i),
+                (EntityIndex::Global(i), EntityType::Global(_)) => (3, i),
+                (EntityIndex::Tag(i), EntityType::Tag(_)) => (4, i),
+                _ => bail!("an import's index and type disagree"),
+            };
+            ensure!(i == next[kind], "imports are out of order");
+            next[kind] += 1;
+            import.ty.map_heap_types(&check_heap);
+        }
+        ensure!(
+            next.iter()
+                .zip(counts)
+                .all(|(n, (imported, _))| *n as usize == imported),
+            "the import counts do not match the imports"
+        );
+        ensure!(!bad_heap.get(), "an import's type names an unknown type");
+        for index in self.exports.values() {
+            ensure!(entity(*index), "an export is out of range");
+        }
+        if let Some(start) = self.start {
+            ensure!(escaping(start), "the start function is out of range");
+        }
+
+        // Constant expressions may read functions with references, and globals: the
+        // imported and earlier ones in a global's initializer, any in the others.
+        let check_expr = |expr: &ConstExpr, globals: usize| -> anyhow::Result<()> {
+            for op in &expr.0 {
+                match *op {
+                    ConstOp::RefFunc(f) => ensure!(escaping(f), "a constant names a bad function"),
+                    ConstOp::GlobalGet(g) => {
+                        ensure!((g as usize) < globals, "a constant reads a bad global")
+                    }
+                    ConstOp::RefNull(r) => {
+                        check_heap(r.heap);
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        };
+        for (i, init) in self.global_inits.iter().enumerate() {
+            check_expr(init, self.num_imported_globals as usize + i)?;
+        }
+        for init in self.table_inits.iter().flatten() {
+            check_expr(init, self.globals.len())?;
+        }
+        for elem in &self.elems {
+            if let ElemMode::Active { table, offset } = &elem.mode {
+                ensure!(
+                    (*table as usize) < self.tables.len(),
+                    "an element segment's table is out of range"
+                );
+                check_expr(offset, self.globals.len())?;
+            }
+            check_heap(elem.ty.heap);
+            match &elem.items {
+                ElemItems::Funcs(funcs) => {
+                    ensure!(
+                        funcs.iter().all(|f| escaping(*f)),
+                        "an element names a bad function"
+                    )
+                }
+                ElemItems::Exprs(exprs) => {
+                    for e in exprs {
+                        check_expr(e, self.globals.len())?;
+                    }
+                }
+            }
+        }
+        for seg in &self.data {
+            if let DataMode::Active { memory, offset } = &seg.mode {
+                ensure!(
+                    (*memory as usize) < self.memories.len(),
+                    "a data segment's memory is out of range"
+                );
+                check_expr(offset, self.globals.len())?;
+            }
+            ensure!(
+                seg.start <= seg.end && seg.end as usize <= data_len,
+                "a data segment lies outside the module's data"
+            );
+        }
+        ensure!(!bad_heap.get(), "a reference type names an unknown type");
+        Ok(())
+    }
+}

@@ -68,6 +68,9 @@ traps! {
     NullReference = 14 => "null reference",
     /// `call_ref` or `return_call_ref` of a null function reference.
     NullFunctionReference = 15 => "null function reference",
+    /// Compiled code faulted where no trap was expected (only inconsistent artifact
+    /// metadata, or a bug, can cause it): reported rather than taking the process down.
+    UnexpectedFault = 16 => "internal error: unexpected fault in compiled code",
 
     // ---- Canonical ABI traps (adapters, host lifting and lowering) ----
     /// A pointer did not have the alignment its type requires.

@@ -67,9 +67,10 @@ impl Tag {
         let types = store.engine.types();
         types.check_host_type(ty)?;
         let type_id = types.register(ty);
+        let description = format!("host tag #{}", store.runtime.tags.len());
         let id = store
             .runtime
-            .add_tag(type_id, format!("host tag #{}", store.runtime.tags.len()));
+            .add_tag(type_id, ty.params.len() as u32, description);
         Ok(Tag::from_id(store, id))
     }
 
@@ -138,9 +139,23 @@ impl ExnRef {
         }
         let vm_tag = tag.vm_tag(store);
         let ref_slots = fact_runtime::exceptions::exnref_slots(&ty.params);
-        let ptr = store.runtime.exceptions.alloc(vm_tag, &raw, ref_slots);
+        let ptr = store
+            .runtime
+            .exceptions
+            .alloc(vm_tag, &raw, raw.len(), ref_slots);
         // SAFETY: just allocated in this store.
         Ok(unsafe { ExnRef::from_raw(store, ptr) })
+    }
+
+    /// The host's reference to `ptr`, if it is a live exception object of `store` (wasm
+    /// only ever holds those; anything else would be inconsistent metadata, and is null).
+    pub(crate) fn from_wasm(store: &mut StoreOpaque, ptr: *mut VMExnObject) -> Option<ExnRef> {
+        // SAFETY: checked to be a live object of this store.
+        store
+            .runtime
+            .exceptions
+            .contains(ptr)
+            .then(|| unsafe { ExnRef::from_raw(store, ptr) })
     }
 
     /// The host's reference to `ptr`, a live exception object of `store`.

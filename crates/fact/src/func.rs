@@ -424,7 +424,7 @@ impl WasmTy for Option<Func> {
     fn from_raw(raw: ValRaw, store: &mut StoreOpaque) -> Self {
         match raw.get_ptr() {
             0 => None,
-            p => Some(store.func_for_ref(p as *const VMFuncRef)),
+            p => store.func_for_wasm_ref(p as *const VMFuncRef),
         }
     }
 }

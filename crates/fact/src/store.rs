@@ -154,6 +154,15 @@ impl StoreOpaque {
     }
 
     /// The [`Func`] for a funcref pointer coming out of wasm code (not null).
+    /// The `Func` of a funcref value that wasm produced, if it is a function reference of
+    /// this store (wasm only ever holds those; anything else would be inconsistent
+    /// metadata, and reads as null rather than being dereferenced).
+    pub(crate) fn func_for_wasm_ref(&mut self, ptr: *const VMFuncRef) -> Option<Func> {
+        let known = self.func_by_ref.contains_key(&(ptr as usize))
+            || self.runtime.is_instance_func_ref(ptr as usize);
+        known.then(|| self.func_for_ref(ptr))
+    }
+
     pub(crate) fn func_for_ref(&mut self, ptr: *const VMFuncRef) -> Func {
         if let Some(&index) = self.func_by_ref.get(&(ptr as usize)) {
             return Func::from_parts(self.id, index);

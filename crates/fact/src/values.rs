@@ -154,15 +154,13 @@ impl Val {
             ValType::F32 => Val::F32(raw.get_f32()),
             ValType::F64 => Val::F64(raw.get_f64()),
             ValType::V128 => Val::V128(V128(raw.get_u128())),
-            ValType::Ref(r) if r.heap.top() == HeapType::Exn => Val::ExnRef(match raw.get_ptr() {
-                0 => None,
-                // SAFETY: wasm holds only live exception objects of its store.
-                p => Some(unsafe { ExnRef::from_raw(store, p as *mut _) }),
-            }),
+            ValType::Ref(r) if r.heap.top() == HeapType::Exn => {
+                Val::ExnRef(ExnRef::from_wasm(store, raw.get_ptr() as *mut _))
+            }
             ValType::Ref(r) if r.heap.top() != HeapType::Extern => {
                 Val::FuncRef(match raw.get_ptr() {
                     0 => None,
-                    p => Some(store.func_for_ref(p as *const VMFuncRef)),
+                    p => store.func_for_wasm_ref(p as *const VMFuncRef),
                 })
             }
             ValType::Ref(_) => Val::ExternRef(match raw.get_ptr() {

@@ -28,6 +28,9 @@ use std::sync::Arc;
 pub struct VMTag {
     /// The engine-wide signature id of the tag's type.
     pub type_id: u32,
+    /// The number of parameters of that type (every exception of the tag has at least as
+    /// many payload values).
+    pub num_params: u32,
     /// How errors name the tag, e.g. "tag 0 of module `m`".
     pub description: String,
 }
@@ -95,15 +98,23 @@ impl Default for ExnHeap {
 const MIN_COLLECTION: usize = 1024;
 
 impl ExnHeap {
-    /// A new exception object of tag `tag` with payload `values`, of which those at
-    /// `ref_slots` are `exnref`s.
+    /// A new exception object of tag `tag` with payload `values` (padded with zeros to at
+    /// least `min_len` values), of which those at `ref_slots` are `exnref`s.
     pub fn alloc(
         &mut self,
         tag: *const VMTag,
         values: &[ValRaw],
+        min_len: usize,
         ref_slots: Box<[u32]>,
     ) -> *mut VMExnObject {
-        let values: Box<[ValRaw]> = values.into();
+        let values: Box<[ValRaw]> = if values.len() >= min_len {
+            values.into()
+        } else {
+            let mut v = Vec::with_capacity(min_len);
+            v.extend_from_slice(values);
+            v.resize(min_len, ValRaw::default());
+            v.into_boxed_slice()
+        };
         let len = values.len() as u32;
         let slot = match self.free.pop() {
             Some(slot) => slot,
@@ -158,6 +169,11 @@ impl ExnHeap {
         unsafe { drop_object(obj) };
     }
 
+    /// Whether `obj` is a live object of this heap (checked without dereferencing it).
+    pub fn contains(&self, obj: *const VMExnObject) -> bool {
+        !obj.is_null() && self.slots.iter().any(|&s| std::ptr::eq(s, obj))
+    }
+
     /// The number of live objects.
     #[inline]
     pub fn len(&self) -> usize {
@@ -184,7 +200,18 @@ impl ExnHeap {
     /// must be null or live objects of this heap.
     pub unsafe fn collect(&mut self, roots: impl IntoIterator<Item = *mut VMExnObject>) {
         let mut marked = vec![false; self.slots.len()];
-        let mut work: Vec<*mut VMExnObject> = roots.into_iter().filter(|p| !p.is_null()).collect();
+        // Only live objects are followed: a root or payload value that is not one (which
+        // consistent code never makes) is ignored rather than dereferenced.
+        let live: std::collections::HashSet<usize> = self
+            .slots
+            .iter()
+            .filter(|p| !p.is_null())
+            .map(|&p| p as usize)
+            .collect();
+        let mut work: Vec<*mut VMExnObject> = roots
+            .into_iter()
+            .filter(|p| live.contains(&(*p as usize)))
+            .collect();
         for &obj in &self.slots {
             if !obj.is_null()
                 && (*obj)
@@ -201,8 +228,11 @@ impl ExnHeap {
                 continue;
             }
             for &i in obj.ref_slots.iter() {
-                let r = obj.values()[i as usize].get_ptr() as *mut VMExnObject;
-                if !r.is_null() {
+                let Some(value) = obj.values().get(i as usize) else {
+                    continue;
+                };
+                let r = value.get_ptr() as *mut VMExnObject;
+                if live.contains(&(r as usize)) {
                     work.push(r);
                 }
             }
@@ -266,7 +296,7 @@ extern "C" {
 #[cfg(target_arch = "x86_64")]
 std::arch::global_asm!(
     // The builtin table's `throw` and `throw_ref` entries. Called from wasm (whose frame
-    // pointer is still in rbp) with the builtin's arguments in rdi, rsi, rdx; each adds
+    // pointer is still in rbp) with the builtin's arguments in rdi, rsi, rdx, rcx; each adds
     // the return address into the wasm frame (r8) and that frame's pointer (r9) and
     // tail-jumps to the Rust implementation, which finds the frame there.
     ".globl fact_throw_stub",
@@ -310,12 +340,15 @@ pub(crate) unsafe extern "C" fn fact_throw_ref_stub() {
     std::process::abort()
 }
 
-/// `throw`: a new exception of the caller's tag `tag` with the payload at `values`.
+/// `throw`: a new exception of the caller's tag `tag` with the `count` values at
+/// `values` (the compiled code's count). The payload has room for as many values as the
+/// tag's type has parameters too, so a handler compiled against that type never reads
+/// past it, whatever the metadata says.
 unsafe extern "C" fn throw_impl(
     vmctx: *mut u8,
     tag: u32,
     values: *const ValRaw,
-    _unused: usize,
+    count: u32,
     pc: usize,
     fp: usize,
 ) -> ! {
@@ -323,12 +356,13 @@ unsafe extern "C" fn throw_impl(
         let instance = Instance::from_vmctx(vmctx);
         let tag_ptr = instance.tag_ptr(tag);
         let params = &instance.module().info().tag_type(tag).params;
-        let values = std::slice::from_raw_parts(values, params.len());
+        let values = std::slice::from_raw_parts(values, count as usize);
+        let min_len = params.len().max((*tag_ptr).num_params as usize);
         let ref_slots = exnref_slots(params);
         instance
             .store()
             .exceptions
-            .alloc(tag_ptr, values, ref_slots)
+            .alloc(tag_ptr, values, min_len, ref_slots)
     };
     unwind(exn, pc, fp)
 }

@@ -251,10 +251,29 @@ impl StoreData {
         self.tables.len() - 1
     }
 
-    /// A new tag whose type has engine-wide signature id `type_id`.
-    pub fn add_tag(&mut self, type_id: u32, description: String) -> usize {
+    /// Whether `ptr` is where a `VMFuncRef` of this store lives: a function reference slot
+    /// of one of its instances (host functions' own references are the embedder's to
+    /// know). Checked without dereferencing `ptr`.
+    pub fn is_instance_func_ref(&self, ptr: usize) -> bool {
+        self.instances.iter().any(|i| {
+            let offsets = i.module.offsets();
+            if offsets.num_func_refs == 0 {
+                return false;
+            }
+            let base = i.vmctx as usize + offsets.func_ref(0) as usize;
+            let len =
+                offsets.num_func_refs as usize * fact_environ::vmoffsets::func_ref::SIZE as usize;
+            (base..base + len).contains(&ptr)
+                && (ptr - base).is_multiple_of(fact_environ::vmoffsets::func_ref::SIZE as usize)
+        })
+    }
+
+    /// A new tag whose type has engine-wide signature id `type_id` and `num_params`
+    /// parameters.
+    pub fn add_tag(&mut self, type_id: u32, num_params: u32, description: String) -> usize {
         self.tags.push(Box::new(VMTag {
             type_id,
+            num_params,
             description,
         }));
         self.tags.len() - 1
@@ -390,7 +409,8 @@ impl StoreData {
                     Some(m) => format!("tag {i} of module `{m}`"),
                     None => format!("tag {i}"),
                 };
-                let id = self.add_tag(module.type_ids()[ty as usize], name);
+                let params = info.types[ty as usize].params.len() as u32;
+                let id = self.add_tag(module.type_ids()[ty as usize], params, name);
                 instance.tags.push(id);
             }
             let tag: *const VMTag = &*self.tags[instance.tags[i]];

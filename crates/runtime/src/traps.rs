@@ -329,7 +329,10 @@ unsafe extern "C" fn trap_handler(
     let act = CURRENT.get();
     if !act.is_null() {
         let (pc, fp) = pc_and_fp(context);
-        if let Some(Some(trap)) = registry::with_code(pc, |code, off| code.lookup_trap(off)) {
+        // A fault in wasm code at a trap site is that trap (or the pending one); anywhere
+        // else in wasm code it is still reported as an error, never a crash.
+        if let Some(site) = registry::with_code(pc, |code, off| code.lookup_trap(off)) {
+            let trap = site.unwrap_or(Some(Trap::UnexpectedFault));
             let pcs = backtrace(act, pc, fp);
             *(*act).unwound.get() = Some((trap, pcs));
             fact_unwind((*act).jmp_buf.get());

@@ -130,7 +130,8 @@ impl Translator<'_, '_> {
                 .store(raw_flags(), v, array, (i as u32 * VAL_RAW_SIZE) as i32);
         }
         let tag = self.i32_const(tag);
-        self.call_throwing_builtin(Builtin::throw, &[tag, array]);
+        let count = self.i32_const(n as u32);
+        self.call_throwing_builtin(Builtin::throw, &[tag, array, count]);
     }
 
     /// `throw_ref`: rethrows an `exnref`; null traps.
