@@ -34,7 +34,8 @@ impl ArtifactBuilder {
     pub fn new(kind: ArtifactKind) -> ArtifactBuilder {
         ArtifactBuilder {
             kind,
-            text: Vec::new(),
+            // Room for the metadata digest, written by `finish`.
+            text: vec![0; fact_environ::artifact::CODE_START],
             traps: Vec::new(),
             handlers: Vec::new(),
             modules: Vec::new(),
@@ -135,9 +136,6 @@ impl ArtifactBuilder {
         component: Option<fact_environ::artifact::ComponentArtifactInfo>,
     ) -> Result<Vec<u8>> {
         // Pad the text to whole pages so that making it executable touches nothing else.
-        if self.text.is_empty() {
-            self.text.push(0xcc);
-        }
         while !(self.text.len() as u64).is_multiple_of(TEXT_ALIGN) {
             self.text.push(0xcc);
         }
@@ -152,6 +150,8 @@ impl ArtifactBuilder {
             component,
         };
         let meta = info.to_bytes();
+        let digest = fact_environ::artifact::meta_digest(&meta);
+        self.text[..digest.len()].copy_from_slice(&digest);
         // The checksum covers the finished file; it is patched in at the end.
         let header = ArtifactHeader {
             kind: self.kind,

@@ -26,7 +26,7 @@ pub const TEXT_ALIGN: u64 = 0x1_0000;
 pub const MAGIC: [u8; 8] = *b"\0factart";
 /// Bumped whenever the layout of anything in an artifact changes. Version 1 was code from
 /// cranelift-wasm 0.112; version 2 is fact's own translator on Cranelift 0.135.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// What an artifact holds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -289,7 +289,7 @@ impl ArtifactInfo {
         if let Some(c) = &self.component {
             code.extend(c.lowering_trampolines.iter().copied());
         }
-        let mut end = 0usize;
+        let mut end = CODE_START;
         for r in &self.code {
             let start = r.start as usize;
             if start != end.next_multiple_of(CODE_ALIGN)
@@ -350,6 +350,20 @@ impl ArtifactInfo {
 
 /// Code in `.text` starts at multiples of this many bytes (the object builder's layout).
 pub const CODE_ALIGN: usize = 16;
+
+/// `.text` starts with the digest of `.fact.meta` ([`meta_digest`]); code follows it, at
+/// this offset.
+pub const CODE_START: usize = 32;
+
+/// The digest of an artifact's metadata, which the object builder writes at the start of
+/// `.text`. Everything the compiled code relies on (the module descriptions, the trap and
+/// handler tables, the component plan) is in the metadata, so loading checks the metadata
+/// against the digest in the code it belongs to: metadata that is not the code's own is
+/// rejected whatever its checksum says, on top of the structural checks of
+/// [`ArtifactInfo::check_ranges`].
+pub fn meta_digest(meta: &[u8]) -> [u8; CODE_START] {
+    *blake3::hash(meta).as_bytes()
+}
 
 #[cfg(test)]
 mod tests {

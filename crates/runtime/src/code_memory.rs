@@ -122,6 +122,10 @@ impl CodeMemory {
         {
             bail!("artifact checksum mismatch: the file is corrupted");
         }
+        let digest = fact_environ::artifact::meta_digest(&bytes[meta.clone()]);
+        if bytes[text.clone()].get(..digest.len()) != Some(&digest[..]) {
+            bail!("artifact metadata does not belong to its code (the file was altered)");
+        }
         let info = ArtifactInfo::from_bytes(&bytes[meta])?;
         if info.kind != kind {
             bail!("artifact metadata describes {}", info.kind.describe());
