@@ -37,6 +37,10 @@ enum Command {
         /// file each (`{module}-{index}[-{name}].clif`).
         #[arg(long, value_name = "DIR")]
         emit_clif: Option<PathBuf>,
+        /// Authenticate the artifact with the key in FILE (32 bytes, or 64 hex digits):
+        /// only engines with the same key load it.
+        #[arg(long, value_name = "FILE")]
+        artifact_key_file: Option<PathBuf>,
     },
     /// Run .wast scripts (files or directories).
     Wast(wast::WastArgs),
@@ -56,7 +60,8 @@ fn main() -> ExitCode {
             input,
             output,
             emit_clif,
-        } => compile(input, output, emit_clif),
+            artifact_key_file,
+        } => compile(input, output, emit_clif, artifact_key_file),
         Command::Wast(args) => wast::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Adapters(args) => adapters::run(args),
@@ -74,11 +79,15 @@ fn compile(
     input: PathBuf,
     output: Option<PathBuf>,
     emit_clif: Option<PathBuf>,
+    artifact_key_file: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     use anyhow::Context;
     let mut config = fact::Config::new();
     // Like `fact run`'s engine, so every artifact can run under `fact run --timeout`.
     config.epoch_interruption(true);
+    if let Some(path) = artifact_key_file {
+        config.artifact_key(read_artifact_key(&path)?);
+    }
     if let Some(dir) = emit_clif {
         config.emit_clif(dir);
     }
@@ -96,6 +105,35 @@ fn compile(
     std::fs::write(&output, artifact)
         .with_context(|| format!("failed to write {}", output.display()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The artifact key in the file at `path`: exactly 32 bytes, or 64 hex digits (a final
+/// line break allowed).
+fn read_artifact_key(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("failed to read the artifact key file {}", path.display()))?;
+    let format_error = || {
+        anyhow::anyhow!(
+            "{} is not an artifact key: the file must hold exactly 32 bytes, or 64 hex \
+             digits ({} bytes found)",
+            path.display(),
+            bytes.len()
+        )
+    };
+    let hex = bytes
+        .strip_suffix(b"\r\n")
+        .or_else(|| bytes.strip_suffix(b"\n"))
+        .unwrap_or(&bytes);
+    if hex.len() == 64 && hex.iter().all(u8::is_ascii_hexdigit) {
+        let mut key = [0u8; 32];
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let text = std::str::from_utf8(pair).map_err(|_| format_error())?;
+            key[i] = u8::from_str_radix(text, 16).map_err(|_| format_error())?;
+        }
+        return Ok(key);
+    }
+    bytes.as_slice().try_into().map_err(|_| format_error())
 }
 
 /// The binary form of an input file (text is converted).

@@ -20,6 +20,10 @@ pub struct RunArgs {
     /// Interrupt the program (instantiation included) after this many seconds.
     #[arg(long)]
     timeout: Option<f64>,
+    /// Load only artifacts authenticated with the key in FILE (32 bytes, or 64 hex
+    /// digits), as made by `fact compile --artifact-key-file`.
+    #[arg(long, value_name = "FILE")]
+    artifact_key_file: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
@@ -27,6 +31,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     // Always on (the deadline is armed only with `--timeout`), so that artifacts made by
     // `fact compile`, which always has the checks, load here with or without it.
     config.epoch_interruption(true);
+    if let Some(path) = &args.artifact_key_file {
+        config.artifact_key(crate::read_artifact_key(path)?);
+    }
     let engine = Engine::new(&config)?;
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("failed to read {}", args.file.display()))?;

@@ -371,3 +371,80 @@ fn adapters_are_written_for_polyfills() {
     assert!(imports.iter().any(|i| i["module"] == "callee"));
     assert!(imports.iter().any(|i| i["kind"] == "memory"));
 }
+
+#[test]
+fn keyed_artifacts_need_their_key() {
+    let key = temp("key.hex");
+    std::fs::write(&key, format!("{}\n", "5a".repeat(32))).unwrap();
+    let raw_key = temp("key.bin");
+    std::fs::write(&raw_key, [0x5a; 32]).unwrap();
+    let other = temp("other.bin");
+    std::fs::write(&other, [0x11; 32]).unwrap();
+    let out = temp("fib-keyed.cwasm");
+    let (out, key, raw_key, other) = (
+        out.to_str().unwrap(),
+        key.to_str().unwrap(),
+        raw_key.to_str().unwrap(),
+        other.to_str().unwrap(),
+    );
+    let o = fact(&[
+        "compile",
+        "examples/fib.wat",
+        "-o",
+        out,
+        "--artifact-key-file",
+        key,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The same key, in either spelling, loads it.
+    for k in [key, raw_key] {
+        let o = fact(&[
+            "run",
+            out,
+            "--invoke",
+            "fib",
+            "10",
+            "--artifact-key-file",
+            k,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), "55");
+    }
+    let o = fact(&[
+        "run",
+        out,
+        "--invoke",
+        "fib",
+        "10",
+        "--artifact-key-file",
+        other,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("authentication failed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = fact(&["run", out, "--invoke", "fib", "10"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("artifact is keyed"), "{}", stderr(&o));
+
+    // A key file of any other shape is an error that says what a key file holds.
+    let bad = temp("bad-key");
+    std::fs::write(&bad, "not a key").unwrap();
+    let o = fact(&[
+        "run",
+        out,
+        "--invoke",
+        "fib",
+        "10",
+        "--artifact-key-file",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("exactly 32 bytes, or 64 hex digits"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -6,9 +6,9 @@ use crate::compiler::{CompiledCode, CompiledModule};
 use anyhow::{bail, Result};
 use cranelift_codegen::binemit::Reloc;
 use fact_environ::artifact::{
-    checksum, ArtifactHeader, ArtifactInfo, ArtifactKind, CompiledFunc, CompiledModuleInfo,
-    HandlerSite, TextRange, Trampoline, TrapSite, SECTION_DATA, SECTION_HEADER, SECTION_META,
-    SECTION_TEXT, TEXT_ALIGN,
+    artifact_mac, checksum, ArtifactHeader, ArtifactInfo, ArtifactKind, CompiledFunc,
+    CompiledModuleInfo, HandlerSite, Seal, TextRange, Trampoline, TrapSite, SECTION_DATA,
+    SECTION_HEADER, SECTION_META, SECTION_TEXT, TEXT_ALIGN,
 };
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
@@ -128,11 +128,12 @@ impl ArtifactBuilder {
         Ok(index)
     }
 
-    /// Writes the ELF image. `compat` is the compiler's compatibility string; `component`
-    /// the serialized component description, for component artifacts.
+    /// Writes the ELF image, sealed with the engine's compatibility string (and key, if it
+    /// has one); `component` is the serialized component description, for component
+    /// artifacts.
     pub fn finish(
         mut self,
-        compat: &str,
+        seal: Seal<'_>,
         component: Option<fact_environ::artifact::ComponentArtifactInfo>,
     ) -> Result<Vec<u8>> {
         // Pad the text to whole pages so that making it executable touches nothing else.
@@ -156,7 +157,9 @@ impl ArtifactBuilder {
         let header = ArtifactHeader {
             kind: self.kind,
             checksum: 0,
-            compat: compat.to_string(),
+            // Zeros while the MAC is computed; patched in below.
+            mac: seal.key.map(|_| [0; 32]),
+            compat: seal.compat.to_string(),
         };
 
         let arch = match target_lexicon::Triple::host().architecture {
@@ -201,7 +204,13 @@ impl ArtifactBuilder {
             obj.set_section_data(id, bytes, align);
         }
         let mut image = obj.write()?;
-        let field = header_offset(&image)? + ArtifactHeader::CHECKSUM_OFFSET;
+        let header_at = header_offset(&image)?;
+        if let Some(key) = seal.key {
+            let mac = artifact_mac(key, &image, header_at);
+            let at = header_at + ArtifactHeader::MAC_OFFSET;
+            image[at..at + 32].copy_from_slice(mac.as_bytes());
+        }
+        let field = header_at + ArtifactHeader::CHECKSUM_OFFSET;
         let sum = checksum(&image, field);
         image[field..field + 4].copy_from_slice(&sum.to_le_bytes());
         Ok(image)

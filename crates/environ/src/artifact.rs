@@ -68,12 +68,47 @@ pub fn checksum(image: &[u8], field: usize) -> u32 {
     hasher.finalize()
 }
 
+/// A secret key with which an engine authenticates the artifacts it makes and loads.
+pub type ArtifactKey = [u8; 32];
+
+/// The keyed MAC of a whole artifact image (BLAKE3 keyed hashing), with the checksum and
+/// MAC fields of the header (which starts at file offset `header`) read as zero.
+pub fn artifact_mac(key: &ArtifactKey, image: &[u8], header: usize) -> blake3::Hash {
+    let checksum = header + ArtifactHeader::CHECKSUM_OFFSET;
+    let mac = header + ArtifactHeader::MAC_OFFSET;
+    let mut hasher = blake3::Hasher::new_keyed(key);
+    hasher.update(&image[..checksum]);
+    hasher.update(&[0; 4]);
+    hasher.update(&image[checksum + 4..mac]);
+    hasher.update(&[0; 32]);
+    hasher.update(&image[mac + 32..]);
+    hasher.finalize()
+}
+
+/// Whether `mac` is the [`artifact_mac`] of `image` under `key` (compared in constant
+/// time).
+pub fn mac_matches(key: &ArtifactKey, image: &[u8], header: usize, mac: &[u8; 32]) -> bool {
+    artifact_mac(key, image, header) == blake3::Hash::from(*mac)
+}
+
+/// How an engine seals the artifacts it makes and checks the ones it loads.
+#[derive(Copy, Clone, Debug)]
+pub struct Seal<'a> {
+    /// The compatibility string (see [`ArtifactHeader::compat`]).
+    pub compat: &'a str,
+    /// With a key, artifacts carry a keyed MAC and only artifacts made with the same key
+    /// load.
+    pub key: Option<&'a ArtifactKey>,
+}
+
 /// The contents of `.fact.header`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArtifactHeader {
     pub kind: ArtifactKind,
     /// [`checksum`] of the whole file.
     pub checksum: u32,
+    /// The [`artifact_mac`] of a keyed artifact (`None` without a key).
+    pub mac: Option<[u8; 32]>,
     /// Everything the code depends on: fact and Cranelift versions, target, settings.
     /// An engine only loads artifacts whose string equals its own.
     pub compat: String,
@@ -82,6 +117,8 @@ pub struct ArtifactHeader {
 impl ArtifactHeader {
     /// Where the checksum field is within the encoded header.
     pub const CHECKSUM_OFFSET: usize = 16;
+    /// Where the MAC field (32 bytes, after a 4-byte keyed flag) is.
+    pub const MAC_OFFSET: usize = 24;
 
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -89,6 +126,8 @@ impl ArtifactHeader {
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         out.extend_from_slice(&(self.kind.elf_flags()).to_le_bytes());
         out.extend_from_slice(&self.checksum.to_le_bytes());
+        out.extend_from_slice(&u32::from(self.mac.is_some()).to_le_bytes());
+        out.extend_from_slice(&self.mac.unwrap_or([0; 32]));
         out.extend_from_slice(&(self.compat.len() as u32).to_le_bytes());
         out.extend_from_slice(self.compat.as_bytes());
         out
@@ -124,6 +163,13 @@ impl ArtifactHeader {
         let kind = ArtifactKind::from_elf_flags(u32_at(take(4)?))
             .context("artifact header names an unknown artifact kind")?;
         let checksum = u32_at(take(4)?);
+        let keyed = u32_at(take(4)?);
+        let mac_bytes: [u8; 32] = take(32)?.try_into().unwrap();
+        let mac = match keyed {
+            0 => None,
+            1 => Some(mac_bytes),
+            _ => bail!("artifact header is corrupt (bad keyed flag)"),
+        };
         let len = u32_at(take(4)?) as usize;
         let compat = std::str::from_utf8(take(len)?)
             .context("artifact compatibility string is not UTF-8")?
@@ -131,6 +177,7 @@ impl ArtifactHeader {
         Ok(ArtifactHeader {
             kind,
             checksum,
+            mac,
             compat,
         })
     }
@@ -374,6 +421,7 @@ mod tests {
         let h = ArtifactHeader {
             kind: ArtifactKind::Component,
             checksum: 0xdead_beef,
+            mac: Some([7; 32]),
             compat: "fact 0.1.0".into(),
         };
         let bytes = h.encode();
@@ -399,6 +447,7 @@ mod tests {
         let h = ArtifactHeader {
             kind: ArtifactKind::Module,
             checksum: 0x0403_0201,
+            mac: None,
             compat: String::new(),
         };
         let bytes = h.encode();

@@ -11,6 +11,7 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) parallel_compilation: bool,
     pub(crate) emit_clif: Option<PathBuf>,
+    pub(crate) artifact_key: Option<fact_environ::artifact::ArtifactKey>,
 }
 
 impl Default for Config {
@@ -20,6 +21,7 @@ impl Default for Config {
             max_wasm_stack: 512 * 1024,
             parallel_compilation: true,
             emit_clif: None,
+            artifact_key: None,
         }
     }
 }
@@ -117,6 +119,15 @@ impl Config {
     /// (`{module}-{index}[-{name}].clif`), for looking at what wasm becomes.
     pub fn emit_clif(&mut self, dir: impl Into<PathBuf>) -> &mut Config {
         self.emit_clif = Some(dir.into());
+        self
+    }
+
+    /// Authenticate artifacts with `key`: every artifact this engine makes carries a keyed
+    /// MAC (BLAKE3), and deserializing accepts only artifacts made under the same key, so
+    /// precompiled code can be loaded from storage that others may write. A keyed engine
+    /// refuses unkeyed artifacts, and an unkeyed engine keyed ones.
+    pub fn artifact_key(&mut self, key: [u8; 32]) -> &mut Config {
+        self.artifact_key = Some(key);
         self
     }
 

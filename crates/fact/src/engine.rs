@@ -71,9 +71,12 @@ impl Engine {
         &self.inner.compiler
     }
 
-    /// The string an artifact must carry to be loaded by this engine.
-    pub(crate) fn compat(&self) -> &str {
-        &self.inner.compat
+    /// How this engine seals and checks artifacts: its compatibility string and key.
+    pub(crate) fn seal(&self) -> fact_environ::artifact::Seal<'_> {
+        fact_environ::artifact::Seal {
+            compat: &self.inner.compat,
+            key: self.inner.config.artifact_key.as_ref(),
+        }
     }
 
     pub(crate) fn types(&self) -> &Arc<TypeRegistry> {
@@ -130,11 +133,11 @@ impl Engine {
         let code = self.compiler().wasm_to_host_trampoline(ty)?;
         let mut builder = ArtifactBuilder::new(ArtifactKind::Module);
         let range = builder.add_code(&code, format!("wasm_to_host[{ty}]"))?;
-        let image = builder.finish(self.compat(), None)?;
+        let image = builder.finish(self.seal(), None)?;
         let memory = Arc::new(CodeMemory::from_bytes(
             &image,
             ArtifactKind::Module,
-            self.compat(),
+            self.seal(),
         )?);
         memory.register();
         let addr = memory.text_base() + range.start as usize;

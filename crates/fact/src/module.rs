@@ -50,14 +50,14 @@ pub(crate) fn compile_artifact(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>>
         .compile_module(translation, &wasm, &name)?;
     let mut builder = ArtifactBuilder::new(ArtifactKind::Module);
     builder.add_module(compiled, &name)?;
-    builder.finish(engine.compat(), None)
+    builder.finish(engine.seal(), None)
 }
 
 impl Module {
     /// Compiles a module from its binary or text format.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let image = compile_artifact(engine, bytes.as_ref())?;
-        let code = CodeMemory::from_bytes(&image, ArtifactKind::Module, engine.compat())?;
+        let code = CodeMemory::from_bytes(&image, ArtifactKind::Module, engine.seal())?;
         Ok(Module::from_code(engine, code))
     }
 
@@ -83,7 +83,7 @@ impl Module {
     /// compilation. Truncated, corrupted, foreign or incompatible artifacts are detected
     /// and rejected with an error.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let code = CodeMemory::from_bytes(bytes.as_ref(), ArtifactKind::Module, engine.compat())?;
+        let code = CodeMemory::from_bytes(bytes.as_ref(), ArtifactKind::Module, engine.seal())?;
         Ok(Module::from_code(engine, code))
     }
 
@@ -94,7 +94,7 @@ impl Module {
     /// As for [`Module::deserialize`]; moreover the file must not change while mapped.
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let code = CodeMemory::from_file(path, ArtifactKind::Module, engine.compat())
+        let code = CodeMemory::from_file(path, ArtifactKind::Module, engine.seal())
             .with_context(|| format!("failed to load {}", path.display()))?;
         Ok(Module::from_code(engine, code))
     }

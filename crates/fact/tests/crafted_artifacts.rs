@@ -4,12 +4,17 @@
 //! is an `Err` somewhere or runs; none panics, aborts or dies of a signal. (Most are
 //! stopped by the metadata digest at the start of `.text`; see `docs/architecture.md`.)
 //!
-//! `FACT_CRAFT_CASES` (default 10,000, half modules, half components) cases run from seed
+//! In keyed mode (`Config::artifact_key`) the MAC is recomputed too, as a holder of the key
+//! could: what stands behind the MAC must hold as well.
+//!
+//! `FACT_CRAFT_CASES` (default 10,000: modules and components, keyed and not) cases run from seed
 //! `FACT_CRAFT_SEED` (default 0); a failure names the seed that reproduces it.
 
 use fact::component::{Component, Linker as ComponentLinker, Val as CVal};
 use fact::*;
-use fact_environ::artifact::{checksum, ArtifactHeader, SECTION_HEADER, SECTION_META};
+use fact_environ::artifact::{
+    artifact_mac, checksum, ArtifactHeader, ArtifactKey, SECTION_HEADER, SECTION_META,
+};
 use object::{Object, ObjectSection};
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -119,8 +124,9 @@ fn layout(image: &[u8]) -> Layout {
     }
 }
 
-/// The image with 1–3 bytes flipped where case `rng` says, and the checksum fixed.
-fn craft(image: &[u8], layout: &Layout, rng: &mut Rng) -> Vec<u8> {
+/// The image with 1–3 bytes flipped where case `rng` says, and the checksum (and, with a
+/// key, the MAC) fixed.
+fn craft(image: &[u8], layout: &Layout, key: Option<&ArtifactKey>, rng: &mut Rng) -> Vec<u8> {
     let mut bad = image.to_vec();
     for _ in 0..1 + rng.below(3) {
         let region = match rng.below(10) {
@@ -135,15 +141,25 @@ fn craft(image: &[u8], layout: &Layout, rng: &mut Rng) -> Vec<u8> {
         };
         bad[at] ^= mask;
     }
+    if let Some(key) = key {
+        let mac = artifact_mac(key, &bad, layout.fact_header.start);
+        let at = layout.fact_header.start + ArtifactHeader::MAC_OFFSET;
+        bad[at..at + 32].copy_from_slice(mac.as_bytes());
+    }
     let sum = checksum(&bad, layout.checksum_at);
     bad[layout.checksum_at..layout.checksum_at + 4].copy_from_slice(&sum.to_le_bytes());
     bad
 }
 
-fn engine() -> Engine {
+const KEY: ArtifactKey = [0x42; 32];
+
+fn engine(key: Option<ArtifactKey>) -> Engine {
     let mut config = Config::new();
     // Crafted metadata may make code loop for long: fuel bounds every run.
     config.consume_fuel(true);
+    if let Some(key) = key {
+        config.artifact_key(key);
+    }
     Engine::new(&config).unwrap()
 }
 
@@ -209,19 +225,46 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// One kind of case: an engine and the pristine artifact it made.
+struct Kind {
+    engine: Engine,
+    key: Option<ArtifactKey>,
+    component: bool,
+    image: Vec<u8>,
+    layout: Layout,
+}
+
 #[test]
 fn crafted_artifacts_are_errors_or_run() {
-    let engine = engine();
-    let module = Module::new(&engine, MODULE).unwrap().serialize().unwrap();
-    let component = Component::new(&engine, COMPONENT)
-        .unwrap()
-        .serialize()
-        .unwrap();
-    // The pristine artifacts work.
-    run_module(&engine, &module).unwrap();
-    run_component(&engine, &component).unwrap();
+    let mut kinds = Vec::new();
+    for key in [None, Some(KEY)] {
+        let engine = engine(key);
+        for component in [false, true] {
+            let image = if component {
+                Component::new(&engine, COMPONENT)
+                    .unwrap()
+                    .serialize()
+                    .unwrap()
+            } else {
+                Module::new(&engine, MODULE).unwrap().serialize().unwrap()
+            };
+            // The pristine artifacts work.
+            if component {
+                run_component(&engine, &image).unwrap();
+            } else {
+                run_module(&engine, &image).unwrap();
+            }
+            let layout = layout(&image);
+            kinds.push(Kind {
+                engine: engine.clone(),
+                key,
+                component,
+                image,
+                layout,
+            });
+        }
+    }
 
-    let (module_layout, component_layout) = (layout(&module), layout(&component));
     let cases = env("FACT_CRAFT_CASES", 10_000);
     let seed = env("FACT_CRAFT_SEED", 0);
     let (mut loaded, mut panicked) = (0u64, Vec::new());
@@ -230,21 +273,16 @@ fn crafted_artifacts_are_errors_or_run() {
     let verbose = std::env::var_os("FACT_CRAFT_VERBOSE").is_some();
     for s in seed..seed + cases {
         let mut rng = Rng(s);
-        let is_component = s % 2 == 1;
-        let (image, layout) = if is_component {
-            (&component, &component_layout)
-        } else {
-            (&module, &module_layout)
-        };
-        let bad = craft(image, layout, &mut rng);
+        let kind = &kinds[(s % 4) as usize];
+        let bad = craft(&kind.image, &kind.layout, kind.key.as_ref(), &mut rng);
         if verbose {
             eprintln!("case {s}");
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            if is_component {
-                run_component(&engine, &bad)
+            if kind.component {
+                run_component(&kind.engine, &bad)
             } else {
-                run_module(&engine, &bad)
+                run_module(&kind.engine, &bad)
             }
         }));
         match outcome {

@@ -4,8 +4,8 @@
 use crate::registry;
 use anyhow::{bail, Context, Result};
 use fact_environ::artifact::{
-    checksum, ArtifactHeader, ArtifactInfo, ArtifactKind, TrapSite, SECTION_DATA, SECTION_HEADER,
-    SECTION_META, SECTION_TEXT,
+    checksum, mac_matches, ArtifactHeader, ArtifactInfo, ArtifactKind, Seal, TrapSite,
+    SECTION_DATA, SECTION_HEADER, SECTION_META, SECTION_TEXT,
 };
 use fact_environ::Trap;
 use object::{Object, ObjectSection};
@@ -56,16 +56,23 @@ pub fn detect(bytes: &[u8]) -> Option<ArtifactKind> {
 }
 
 impl CodeMemory {
-    /// Copies `bytes` into fresh memory and loads them.
-    pub fn from_bytes(bytes: &[u8], kind: ArtifactKind, compat: &str) -> Result<CodeMemory> {
+    /// Copies `bytes` into fresh memory and loads them, checked against `seal`.
+    pub fn from_bytes(bytes: &[u8], kind: ArtifactKind, seal: Seal<'_>) -> Result<CodeMemory> {
         let mut map = memmap2::MmapMut::map_anon(bytes.len().max(1))
             .context("failed to allocate code memory")?;
         map[..bytes.len()].copy_from_slice(bytes);
-        Self::load(Mapping::Anon(map), bytes.len(), kind, compat)
+        Self::load(Mapping::Anon(map), bytes.len(), kind, seal)
     }
 
-    /// Maps the file at `path` and loads it in place.
-    pub fn from_file(path: &Path, kind: ArtifactKind, compat: &str) -> Result<CodeMemory> {
+    /// Maps the file at `path` and loads it in place. With a key, the file is instead read
+    /// into private memory once and authenticated there, so nothing authenticated is read
+    /// from the file again (whoever can write it cannot change what runs).
+    pub fn from_file(path: &Path, kind: ArtifactKind, seal: Seal<'_>) -> Result<CodeMemory> {
+        if seal.key.is_some() {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("failed to read {}", path.display()))?;
+            return Self::from_bytes(&bytes, kind, seal);
+        }
         let file = std::fs::File::open(path)
             .with_context(|| format!("failed to open {}", path.display()))?;
         // SAFETY: a private, read-only mapping; the caller of the (unsafe) deserialize
@@ -73,10 +80,16 @@ impl CodeMemory {
         let map = unsafe { memmap2::MmapOptions::new().map_copy_read_only(&file) }
             .with_context(|| format!("failed to map {}", path.display()))?;
         let len = map.len();
-        Self::load(Mapping::File(map), len, kind, compat)
+        Self::load(Mapping::File(map), len, kind, seal)
     }
 
-    fn load(mapping: Mapping, len: usize, kind: ArtifactKind, compat: &str) -> Result<CodeMemory> {
+    fn load(
+        mapping: Mapping,
+        len: usize,
+        kind: ArtifactKind,
+        seal: Seal<'_>,
+    ) -> Result<CodeMemory> {
+        let compat = seal.compat;
         let bytes = &mapping.bytes()[..len];
         let file = object::read::elf::ElfFile64::<object::Endianness>::parse(bytes)
             .context("not a precompiled fact artifact (not a valid ELF image)")?;
@@ -99,6 +112,25 @@ impl CodeMemory {
         };
         let header_range = section(SECTION_HEADER).context("not a precompiled fact artifact")?;
         let header = ArtifactHeader::decode(&bytes[header_range.clone()])?;
+        match (seal.key, header.mac) {
+            (None, None) => {}
+            (Some(_), None) => bail!(
+                "this artifact is not keyed, and this engine has an artifact key: it loads only \
+                 artifacts made with that key"
+            ),
+            (None, Some(_)) => bail!(
+                "this artifact is keyed: load it with an engine configured with the key it was \
+                 made with (`Config::artifact_key`)"
+            ),
+            (Some(key), Some(mac)) => {
+                if !mac_matches(key, bytes, header_range.start, &mac) {
+                    bail!(
+                        "artifact authentication failed: it was not made with this engine's \
+                         key, or it was altered"
+                    );
+                }
+            }
+        }
         let found = found.unwrap_or(header.kind);
         if found != kind || header.kind != kind {
             bail!(

@@ -77,7 +77,7 @@ pub(crate) fn compile_component(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>
         lowering_trampolines: trampolines,
         lowering_trampoline,
     };
-    builder.finish(engine.compat(), Some(meta))
+    builder.finish(engine.seal(), Some(meta))
 }
 
 pub(crate) fn flat_core(t: component::FlatType) -> ValType {

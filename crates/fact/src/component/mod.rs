@@ -103,7 +103,7 @@ impl Component {
     /// Compiles a component from its binary or text format.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
         let image = compile::compile_component(engine, bytes.as_ref())?;
-        let code = CodeMemory::from_bytes(&image, ArtifactKind::Component, engine.compat())?;
+        let code = CodeMemory::from_bytes(&image, ArtifactKind::Component, engine.seal())?;
         Ok(Component::from_code(engine, code))
     }
 
@@ -129,8 +129,7 @@ impl Component {
     /// compilation. Truncated, corrupted, foreign or incompatible artifacts (and module
     /// artifacts) are rejected with an error.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
-        let code =
-            CodeMemory::from_bytes(bytes.as_ref(), ArtifactKind::Component, engine.compat())?;
+        let code = CodeMemory::from_bytes(bytes.as_ref(), ArtifactKind::Component, engine.seal())?;
         Ok(Component::from_code(engine, code))
     }
 
@@ -141,7 +140,7 @@ impl Component {
     /// As for [`Component::deserialize`]; moreover the file must not change while mapped.
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Component> {
         let path = path.as_ref();
-        let code = CodeMemory::from_file(path, ArtifactKind::Component, engine.compat())
+        let code = CodeMemory::from_file(path, ArtifactKind::Component, engine.seal())
             .with_context(|| format!("failed to load {}", path.display()))?;
         Ok(Component::from_code(engine, code))
     }
