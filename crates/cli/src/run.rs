@@ -24,6 +24,42 @@ pub struct RunArgs {
     /// digits), as made by `fact compile --artifact-key-file`.
     #[arg(long, value_name = "FILE")]
     artifact_key_file: Option<PathBuf>,
+    /// Store limits, spelled as Wasmtime's `-W` options: `max-memory-size=BYTES`,
+    /// `max-table-elements=N`, `max-instances=N`, `max-tables=N`, `max-memories=N`,
+    /// `trap-on-grow-failure[=y|n]`.
+    #[arg(short = 'W', value_name = "OPT=VALUE")]
+    wasm: Vec<String>,
+}
+
+/// The store limits of the `-W` options.
+fn store_limits(options: &[String]) -> Result<fact::StoreLimits> {
+    let mut b = fact::StoreLimitsBuilder::new();
+    for option in options {
+        let (name, value) = option.split_once('=').unwrap_or((option, "y"));
+        let number = || -> Result<usize> {
+            value
+                .replace('_', "")
+                .parse()
+                .with_context(|| format!("`-W {option}`: `{value}` is not a number"))
+        };
+        b = match name {
+            "max-memory-size" => b.memory_size(number()?),
+            "max-table-elements" => b.table_elements(number()?),
+            "max-instances" => b.instances(number()?),
+            "max-tables" => b.tables(number()?),
+            "max-memories" => b.memories(number()?),
+            "trap-on-grow-failure" => b.trap_on_grow_failure(match value {
+                "y" | "yes" | "true" => true,
+                "n" | "no" | "false" => false,
+                _ => bail!("`-W {option}`: expected y or n"),
+            }),
+            _ => bail!(
+                "unknown option `-W {name}`; known: max-memory-size, max-table-elements, \
+                 max-instances, max-tables, max-memories, trap-on-grow-failure"
+            ),
+        };
+    }
+    Ok(b.build())
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
@@ -56,7 +92,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 .with_context(|| format!("failed to compile {}", args.file.display()))?
         }
     };
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(&engine, store_limits(&args.wasm)?);
+    store.limiter(|limits| limits);
     // Armed before instantiation: a start function runs under the deadline too.
     arm_timeout(&engine, &mut store, args.timeout);
     let linker = Linker::new(&engine);
@@ -166,7 +203,8 @@ fn run_component(engine: &Engine, component: &Component, args: &RunArgs) -> Resu
                 .map_err(|e| anyhow::anyhow!("cannot parse the call `{}`: {e}", args.invoke))?,
         )
     };
-    let mut store = Store::new(engine, ());
+    let mut store = Store::new(engine, store_limits(&args.wasm)?);
+    store.limiter(|limits| limits);
     // Armed before instantiation: start functions run under the deadline too.
     arm_timeout(engine, &mut store, args.timeout);
     let instance = fact::component::Linker::new(engine).instantiate(&mut store, component)?;

@@ -448,3 +448,48 @@ fn keyed_artifacts_need_their_key() {
         stderr(&o)
     );
 }
+
+#[test]
+fn store_limits_are_set_with_w_options() {
+    let wat = temp("grow.wat");
+    std::fs::write(
+        &wat,
+        r#"(module (memory 1) (table 1 funcref)
+          (func (export "m") (param i32) (result i32) (memory.grow (local.get 0)))
+          (func (export "t") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))"#,
+    )
+    .unwrap();
+    let wat = wat.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", wat, "--invoke"];
+        all.extend_from_slice(args);
+        fact(&all)
+    };
+    let o = run(&["m", "10", "-W", "max-memory-size=131072"]);
+    assert_eq!(stdout(&o).trim(), "-1", "{}", stderr(&o));
+    let o = run(&["m", "1", "-W", "max-memory-size=131072"]);
+    assert_eq!(stdout(&o).trim(), "1", "{}", stderr(&o));
+    let o = run(&["t", "100", "-W", "max-table-elements=50"]);
+    assert_eq!(stdout(&o).trim(), "-1", "{}", stderr(&o));
+    let o = run(&[
+        "t",
+        "100",
+        "-W",
+        "max-table-elements=50",
+        "-W",
+        "trap-on-grow-failure=y",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("forcing trap when growing table"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["t", "1", "-W", "max-tablets=5"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unknown option `-W max-tablets`"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -56,7 +56,8 @@ macro_rules! builtins {
 // Addresses, sizes and element indices are 64-bit for every memory and table: 32-bit ones
 // pass them zero-extended, 64-bit ones (memory64) as they are.
 builtins! {
-    /// `(memory, delta_pages) -> old_pages or -1`.
+    /// `(memory, delta_pages) -> old_pages, -1, or -2 when the embedder's limiter raised
+    /// an error (pending, for the code to raise)`.
     memory_grow(I32, I64) -> I64;
     /// `(dst_memory, dst, src_memory, src, len) -> status`.
     memory_copy(I32, I64, I32, I64, I64) -> I32;
@@ -66,7 +67,7 @@ builtins! {
     memory_init(I32, I32, I64, I32, I32) -> I32;
     /// `(data_segment)`.
     data_drop(I32);
-    /// `(table, delta, init) -> old_size or -1`.
+    /// `(table, delta, init) -> old_size, -1, or -2 as for `memory_grow``.
     table_grow(I32, I64, Ptr) -> I64;
     /// `(table, dst, value, len) -> status`.
     table_fill(I32, I64, Ptr, I64) -> I32;

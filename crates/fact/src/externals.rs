@@ -121,6 +121,9 @@ pub struct Memory {
 impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = &mut store.as_context_mut().0.opaque;
+        store
+            .runtime
+            .check_new_memory(ty.limits.min, ty.limits.max)?;
         let memory = LinearMemory::new(ty, store.runtime.tunables())?;
         let id = store.runtime.add_memory(memory);
         Ok(Memory {
@@ -178,10 +181,9 @@ impl Memory {
 
     /// Grows by `delta` pages and returns the old size in pages.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        match self
-            .get_mut(&mut store.as_context_mut().0.opaque)
-            .grow(delta)
-        {
+        let store = &mut store.as_context_mut().0.opaque;
+        store.check(self.store)?;
+        match store.runtime.grow_memory(self.id, delta)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by {delta} pages"),
         }
@@ -261,6 +263,9 @@ impl Table {
             .types()
             .check_host_val_type(ValType::Ref(ty.element))?;
         let init = table_raw(store, ty.element, &init)?;
+        store
+            .runtime
+            .check_new_table(ty.limits.min, ty.limits.max)?;
         let id = store.runtime.add_table(RtTable::new(ty, init)?);
         Ok(Table {
             store: store.id,
@@ -309,7 +314,7 @@ impl Table {
         store.check(self.store)?;
         let elem = store.runtime.tables[self.id].element_type();
         let raw = table_raw(store, elem, &init)?;
-        match store.runtime.tables[self.id].grow(delta, raw) {
+        match store.runtime.grow_table(self.id, delta, raw)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by {delta}"),
         }

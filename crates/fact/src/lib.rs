@@ -25,6 +25,7 @@ mod exceptions;
 mod externals;
 mod func;
 mod instance;
+mod limits;
 mod linker;
 mod module;
 mod store;
@@ -41,6 +42,7 @@ pub use fact_environ::{
 };
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy, WithCaller};
 pub use instance::{is_trap, Instance};
+pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

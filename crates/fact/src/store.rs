@@ -36,6 +36,8 @@ pub struct StoreInner<T> {
     /// Destructors of host resource types, by runtime resource type.
     pub(crate) host_dtors: HashMap<u32, crate::component::linker_destructor::Destructor<T>>,
     pub(crate) data: T,
+    /// The resource limiter, if [`Store::limiter`] installed one.
+    pub(crate) limiter: Option<Box<crate::limits::LimiterState<T>>>,
 }
 
 /// The part of a store that does not depend on `T`.
@@ -79,6 +81,7 @@ impl<T> Store<T> {
                 host_funcs: Vec::new(),
                 host_dtors: HashMap::new(),
                 data,
+                limiter: None,
             }),
         }
     }
@@ -93,6 +96,10 @@ impl<T> Store<T> {
 
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.inner.data
+    }
+
+    pub(crate) fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        &mut self.inner
     }
 
     pub fn into_data(self) -> T {

@@ -204,6 +204,7 @@ pub struct StoreData {
     pub globals: Vec<Box<GlobalSlot>>,
     pub tags: Vec<Box<VMTag>>,
     pub exceptions: ExnHeap,
+    pub(crate) limiter: Option<crate::limits::LimiterHook>,
     epoch: *const u64,
     tunables: Tunables,
 }
@@ -223,6 +224,7 @@ impl StoreData {
             globals: Vec::new(),
             tags: Vec::new(),
             exceptions: ExnHeap::default(),
+            limiter: None,
             epoch,
             tunables,
         }
@@ -331,6 +333,13 @@ impl StoreData {
     /// The store must not move afterwards (instances point back at it).
     pub fn instantiate(&mut self, module: &Arc<RuntimeModule>, imports: &Imports) -> Result<usize> {
         let info = module.info();
+        self.check_new_instance()?;
+        for ty in &info.memories[info.num_imported_memories as usize..] {
+            self.check_new_memory(ty.limits.min, ty.limits.max)?;
+        }
+        for ty in &info.tables[info.num_imported_tables as usize..] {
+            self.check_new_table(ty.limits.min, ty.limits.max)?;
+        }
         let offsets = module.offsets();
         let layout = Layout::from_size_align(offsets.size() as usize, 16)?;
         // SAFETY: the layout has a non-zero size (the header alone is 48 bytes).

@@ -9,6 +9,7 @@ pub mod component;
 pub mod exceptions;
 pub mod instance;
 mod libcalls;
+pub mod limits;
 pub mod memory;
 pub mod module;
 pub mod registry;

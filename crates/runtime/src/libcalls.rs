@@ -19,11 +19,26 @@ fn in_bounds(start: u64, len: u64, size: u64) -> bool {
     start.checked_add(len).is_some_and(|end| end <= size)
 }
 
+/// What `memory.grow` and `table.grow` return when the embedder's limiter raised an error
+/// (recorded as pending): the code raises it.
+pub(crate) const GROW_TRAPPED: u64 = u64::MAX - 1;
+
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     let instance = Instance::from_vmctx(vmctx);
     let id = instance.memory_id(mem);
-    let memory = &mut instance.store().memories[id];
-    memory.grow(delta).unwrap_or(u64::MAX)
+    grown(instance.store().grow_memory(id, delta))
+}
+
+/// The result of a grow builtin.
+fn grown(result: anyhow::Result<Option<u64>>) -> u64 {
+    match result {
+        Ok(Some(old)) => old,
+        Ok(None) => u64::MAX,
+        Err(e) => {
+            set_pending(Pending::Error(e));
+            GROW_TRAPPED
+        }
+    }
 }
 
 unsafe extern "C" fn memory_copy(
@@ -93,8 +108,8 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, seg: u32) {
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: usize) -> u64 {
     let instance = Instance::from_vmctx(vmctx);
-    let table = &mut instance.store().tables[instance.table_id(table)];
-    table.grow(delta, init).unwrap_or(u64::MAX)
+    let id = instance.table_id(table);
+    grown(instance.store().grow_table(id, delta, init))
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: usize, len: u64) -> u32 {

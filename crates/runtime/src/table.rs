@@ -4,9 +4,6 @@
 use crate::vmcontext::VMTableDefinition;
 use fact_environ::{RefType, TableType};
 
-/// The most elements a table may have when its type sets no maximum.
-pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
-
 /// A table. Always boxed: compiled code holds pointers to its definition.
 pub struct Table {
     def: VMTableDefinition,
@@ -19,18 +16,20 @@ unsafe impl Send for Table {}
 
 impl Table {
     pub fn new(ty: TableType, init: usize) -> anyhow::Result<Box<Table>> {
-        if ty.limits.min > MAX_TABLE_ELEMENTS {
-            anyhow::bail!(
-                "table of {} elements exceeds the limit of {MAX_TABLE_ELEMENTS}",
-                ty.limits.min
-            );
-        }
+        let mut elements = Vec::new();
+        usize::try_from(ty.limits.min)
+            .ok()
+            .and_then(|n| elements.try_reserve_exact(n).ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!("failed to allocate a table of {} elements", ty.limits.min)
+            })?;
+        elements.resize(ty.limits.min as usize, init);
         let mut table = Box::new(Table {
             def: VMTableDefinition {
                 base: std::ptr::null_mut(),
                 current_elements: 0,
             },
-            elements: vec![init; ty.limits.min as usize],
+            elements,
             ty,
         });
         table.sync();
@@ -89,16 +88,20 @@ impl Table {
     pub fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
         let old = self.elements.len() as u64;
         let new = old.checked_add(delta)?;
-        let max = self
-            .ty
-            .limits
-            .max
-            .unwrap_or(MAX_TABLE_ELEMENTS)
-            .min(MAX_TABLE_ELEMENTS);
+        // Without a declared maximum, the index type's range is the limit (and the
+        // allocation, and the embedder's resource limiter).
+        let index_max = if self.ty.table64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        let max = self.ty.limits.max.unwrap_or(index_max).min(index_max);
         if new > max {
             return None;
         }
-        self.elements.try_reserve(delta as usize).ok()?;
+        self.elements
+            .try_reserve(usize::try_from(delta).ok()?)
+            .ok()?;
         self.elements.resize(new as usize, init);
         self.sync();
         Some(old)

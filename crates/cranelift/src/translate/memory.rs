@@ -151,6 +151,7 @@ impl Translator<'_, '_> {
                     .env
                     .call_builtin(&mut self.b, self.vmctx, Builtin::memory_grow, &[mem, delta])
                     .expect("memory.grow returns a size");
+                self.trap_if_grow_trapped(old);
                 let old = self.narrow_from_i64(old, index_type);
                 self.push(old);
             }

@@ -390,6 +390,16 @@ impl<'m, 'f> Translator<'m, 'f> {
         }
     }
 
+    /// Raises the error the embedder's resource limiter recorded, if the grow builtin
+    /// that returned `result` says it did (`-2`).
+    pub(crate) fn trap_if_grow_trapped(&mut self, result: ir::Value) {
+        let trapped =
+            self.b
+                .ins()
+                .icmp_imm_s(cranelift_codegen::ir::condcodes::IntCC::Equal, result, -2);
+        self.b.ins().trapnz(trapped, crate::TRAP_PENDING);
+    }
+
     /// An `i32` constant (an index operand of a builtin, say).
     pub(crate) fn i32_const(&mut self, value: u32) -> ir::Value {
         self.b.ins().iconst(types::I32, i64::from(value))

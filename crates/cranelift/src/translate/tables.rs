@@ -52,6 +52,7 @@ impl Translator<'_, '_> {
                         &[table, delta, init],
                     )
                     .expect("table.grow returns a size");
+                self.trap_if_grow_trapped(old);
                 let old = self.narrow_from_i64(old, index_type);
                 self.push(old);
             }
