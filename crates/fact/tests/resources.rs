@@ -308,3 +308,35 @@ fn host_resources() {
     assert_eq!(bump.call(&mut store, (borrowed,)).unwrap(), (42,));
     assert_eq!(store.data().table.get(&c).unwrap().0, 42);
 }
+
+struct Other;
+
+/// An imported instance whose type makes resource `b` equal to `a`: the host must supply
+/// the same resource type for both.
+#[test]
+fn resources_declared_equal_must_be_the_same() {
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "i" (instance
+            (export "a" (type (sub resource)))
+            (export "b" (type (eq 0))))))"#,
+    )
+    .unwrap();
+    let link = |b_type: ResourceType| {
+        let mut linker = Linker::<()>::new(&engine);
+        let mut i = linker.instance("i").unwrap();
+        i.resource("a", ResourceType::host::<Counter>(), |_, _| Ok(()))
+            .unwrap();
+        i.resource("b", b_type, |_, _| Ok(())).unwrap();
+        let mut store = Store::new(&engine, ());
+        linker.instantiate(&mut store, &component).map(|_| ())
+    };
+    link(ResourceType::host::<Counter>()).unwrap();
+    let err = link(ResourceType::host::<Other>()).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("mismatched resource types"),
+        "{err:#}"
+    );
+}

@@ -380,9 +380,11 @@ impl<'a, 'data> Inliner<'a, 'data> {
                         // (`use` in WIT): the resource id tells them apart, not the path.
                         InstanceDef::Import(path) => match frame.resources.get(&id.resource()) {
                             Some(r) => {
-                                self.imported_resources
-                                    .entry(child_path(path, name))
-                                    .or_insert(*r);
+                                let alias = child_path(path, name);
+                                if !self.imported_resources.contains_key(&alias) {
+                                    self.imported_resources.insert(alias.clone(), *r);
+                                    self.plan.resource_aliases.push((alias, *r));
+                                }
                                 *r
                             }
                             None => self.imported_resource(child_path(path, name)),

@@ -323,6 +323,10 @@ pub struct Plan {
     pub lowerings: Vec<Lowering>,
     pub resources: Vec<ResourceDef>,
     pub types: ComponentTypes,
+    /// Further names of imported resources: an imported instance's type may export one
+    /// resource under several names (`(export "b" (type (eq $a)))`); what the host
+    /// supplies under each must be that same resource type.
+    pub resource_aliases: Vec<(ImportPath, ResourceIndex)>,
     /// Whether some core module of the component defines or imports a tag: only then
     /// can guest code throw, and only then do adapters contain exceptions.
     pub uses_exceptions: bool,

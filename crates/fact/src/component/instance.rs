@@ -143,6 +143,24 @@ pub(crate) fn instantiate<T: 'static>(
             store.opaque.components[state].resource_ids[i] = id;
         }
     }
+    // A resource the component's types make equal to another must be supplied as that
+    // same resource wherever the host defines it.
+    for (path, r) in &plan.resource_aliases {
+        let Ok(def) = lookup(linker, component, path) else {
+            continue;
+        };
+        let Definition::Resource(ty, _) = def else {
+            bail!("import `{}` is not a resource", describe(component, path));
+        };
+        let id = store.opaque.host_resource_id(*ty)?;
+        if id != store.opaque.components[state].resource_ids[r.0 as usize] {
+            bail!(
+                "mismatched resource types: import `{}` must be the same resource type as \
+                 the one it is declared equal to",
+                describe(component, path)
+            );
+        }
+    }
 
     for init in &plan.initializers {
         match init {
