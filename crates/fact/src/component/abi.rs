@@ -399,6 +399,10 @@ pub(crate) fn load_string(cx: &mut Context<'_>, ptr: u32, tagged: u32) -> Result
         }
         StringEncoding::CompactUtf16 => (2, u64::from(tagged), false),
     };
+    // `load_string_from_range`'s order: the length limit, the alignment, the bounds.
+    if bytes > u64::from(fact_environ::component::types::MAX_STRING_BYTE_LENGTH) {
+        return Err(trap(Trap::StringTooLong));
+    }
     if !ptr.is_multiple_of(align) {
         return Err(trap(Trap::UnalignedPointer));
     }

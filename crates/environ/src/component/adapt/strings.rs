@@ -55,7 +55,6 @@ impl Compiler<'_> {
                 self.store(&mut f, &cx, Simple::Utf16, false, to)?;
             }
             StringEncoding::CompactUtf16 => {
-                self.check_align(&mut f, src, 2, Trap::UnalignedPointer);
                 f.ins(I::LocalGet(tagged));
                 f.ins(I::I32Const(UTF16_TAG as i32));
                 f.ins(I::I32And);
@@ -64,10 +63,10 @@ impl Compiler<'_> {
                 f.ins(I::I32Const(UTF16_TAG as i32));
                 f.ins(I::I32Xor);
                 f.ins(I::LocalSet(cx.units));
-                self.check_source(&mut f, &cx, 2, 1);
+                self.check_source(&mut f, &cx, 2, 2);
                 self.store(&mut f, &cx, Simple::Utf16, true, to)?;
                 f.ins(I::Else);
-                self.check_source(&mut f, &cx, 1, 1);
+                self.check_source(&mut f, &cx, 1, 2);
                 self.store(&mut f, &cx, Simple::Latin1, true, to)?;
                 f.ins(I::End);
             }
@@ -77,9 +76,10 @@ impl Compiler<'_> {
         Ok(f)
     }
 
-    /// Checks the source string's alignment and that its bytes are in the memory.
+    /// `load_string_from_range`'s checks of the source string, in its order: its byte
+    /// length within the maximum, its alignment, its bytes in the memory. All come before
+    /// anything is allocated on the destination side.
     fn check_source(&mut self, f: &mut FuncBuilder, cx: &Ctx, unit: u64, align: u32) {
-        self.check_align(f, cx.src, align, Trap::UnalignedPointer);
         let bytes = f.local(V::I64);
         f.ins(I::LocalGet(cx.units));
         f.ins(I::I64ExtendI32U);
@@ -87,7 +87,11 @@ impl Compiler<'_> {
             f.ins(I::I64Const(unit as i64));
             f.ins(I::I64Mul);
         }
-        f.ins(I::LocalSet(bytes));
+        f.ins(I::LocalTee(bytes));
+        f.ins(I::I64Const(MAX_STRING_BYTE_LENGTH as i64));
+        f.ins(I::I64GtU);
+        self.trap_if(f, Trap::StringTooLong);
+        self.check_align(f, cx.src, align, Trap::UnalignedPointer);
         self.check_bounds(
             f,
             cx.src_mem,
