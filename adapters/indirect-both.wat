@@ -252,7 +252,14 @@
     local.set 2
     local.get 2
     i64.extend_i32_u
-    local.set 5
+    local.tee 5
+    i64.const 2147483647
+    i64.gt_u
+    if ;; label = @1
+      i32.const 43
+      call 3
+      unreachable
+    end
     local.get 0
     i64.extend_i32_u
     local.get 5

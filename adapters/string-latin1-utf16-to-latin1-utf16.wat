@@ -119,14 +119,6 @@
     (local i32 i32 i32 i64 i64 i32 i32 i32 i64 i64 i32 i32)
     local.get 1
     local.set 2
-    local.get 0
-    i32.const 1
-    i32.and
-    if ;; label = @1
-      i32.const 32
-      call 3
-      unreachable
-    end
     local.get 1
     i32.const -2147483648
     i32.and
@@ -139,7 +131,22 @@
       i64.extend_i32_u
       i64.const 2
       i64.mul
-      local.set 5
+      local.tee 5
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 0
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
       local.get 0
       i64.extend_i32_u
       local.get 5
@@ -242,7 +249,22 @@
     else
       local.get 2
       i64.extend_i32_u
-      local.set 10
+      local.tee 10
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 0
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
       local.get 0
       i64.extend_i32_u
       local.get 10
@@ -315,14 +337,6 @@
     (local i32 i32 i32 i64 i64 i32 i32 i32 i64 i64 i32 i32)
     local.get 1
     local.set 2
-    local.get 0
-    i32.const 1
-    i32.and
-    if ;; label = @1
-      i32.const 32
-      call 3
-      unreachable
-    end
     local.get 1
     i32.const -2147483648
     i32.and
@@ -335,7 +349,22 @@
       i64.extend_i32_u
       i64.const 2
       i64.mul
-      local.set 5
+      local.tee 5
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 0
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
       local.get 0
       i64.extend_i32_u
       local.get 5
@@ -438,7 +467,22 @@
     else
       local.get 2
       i64.extend_i32_u
-      local.set 10
+      local.tee 10
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 0
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
       local.get 0
       i64.extend_i32_u
       local.get 10

@@ -124,14 +124,6 @@
     (local i32 i32 i32 i64 i32 i32 i32 i64 i64 i32 i32 i32 i64 i32 i32 i32 i64 i64 i32 i32 i32)
     local.get 1
     local.set 2
-    local.get 0
-    i32.const 1
-    i32.and
-    if ;; label = @1
-      i32.const 32
-      call 3
-      unreachable
-    end
     local.get 1
     i32.const -2147483648
     i32.and
@@ -144,7 +136,22 @@
       i64.extend_i32_u
       i64.const 2
       i64.mul
-      local.set 5
+      local.tee 5
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 0
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
       local.get 0
       i64.extend_i32_u
       local.get 5
@@ -290,7 +297,22 @@
     else
       local.get 2
       i64.extend_i32_u
-      local.set 14
+      local.tee 14
+      i64.const 2147483647
+      i64.gt_u
+      if ;; label = @2
+        i32.const 43
+        call 3
+        unreachable
+      end
+      local.get 0
+      i32.const 1
+      i32.and
+      if ;; label = @2
+        i32.const 32
+        call 3
+        unreachable
+      end
       local.get 0
       i64.extend_i32_u
       local.get 14
@@ -443,7 +465,14 @@
     local.set 2
     local.get 2
     i64.extend_i32_u
-    local.set 5
+    local.tee 5
+    i64.const 2147483647
+    i64.gt_u
+    if ;; label = @1
+      i32.const 43
+      call 3
+      unreachable
+    end
     local.get 0
     i64.extend_i32_u
     local.get 5

@@ -117,6 +117,18 @@
     (local i32 i32 i32 i64 i64 i32 i32)
     local.get 1
     local.set 2
+    local.get 2
+    i64.extend_i32_u
+    i64.const 2
+    i64.mul
+    local.tee 5
+    i64.const 2147483647
+    i64.gt_u
+    if ;; label = @1
+      i32.const 43
+      call 3
+      unreachable
+    end
     local.get 0
     i32.const 1
     i32.and
@@ -125,11 +137,6 @@
       call 3
       unreachable
     end
-    local.get 2
-    i64.extend_i32_u
-    i64.const 2
-    i64.mul
-    local.set 5
     local.get 0
     i64.extend_i32_u
     local.get 5
@@ -203,6 +210,18 @@
     (local i32 i32 i32 i64 i64 i32 i32)
     local.get 1
     local.set 2
+    local.get 2
+    i64.extend_i32_u
+    i64.const 2
+    i64.mul
+    local.tee 5
+    i64.const 2147483647
+    i64.gt_u
+    if ;; label = @1
+      i32.const 43
+      call 3
+      unreachable
+    end
     local.get 0
     i32.const 1
     i32.and
@@ -211,11 +230,6 @@
       call 3
       unreachable
     end
-    local.get 2
-    i64.extend_i32_u
-    i64.const 2
-    i64.mul
-    local.set 5
     local.get 0
     i64.extend_i32_u
     local.get 5
