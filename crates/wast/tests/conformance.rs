@@ -151,19 +151,6 @@ fn core_spec_skip_list_has_only_needed_entries() {
 }
 
 #[test]
-fn own_core_scripts() {
-    for guard_pages in [true, false] {
-        let summary = run_dir(
-            &repo().join("wast-tests/core"),
-            &SkipList::default(),
-            guard_pages,
-        );
-        assert!(summary.passed > 0);
-        assert_all_pass(&summary);
-    }
-}
-
-#[test]
 fn failures_are_reported_with_positions() {
     let engine = fact::Engine::new(&fact_wast::config()).unwrap();
     let script = "(module (func (export \"f\") (result i32) i32.const 1))\n\
@@ -249,12 +236,70 @@ fn component_reference_skip_list_has_only_needed_entries() {
     assert_skips_needed(&skips, &wast_tree(&dir));
 }
 
-#[test]
-fn own_component_scripts() {
-    let dir = repo().join("wast-tests/component");
+/// One test per script of the project's own (`cargo test --test conformance strings` runs
+/// the tests of the scripts named `strings`), each in both memory modes;
+/// `own_scripts_are_all_listed` keeps the list complete.
+macro_rules! own_scripts {
+    ($($dir:literal => [$($test:ident: $file:literal),* $(,)?]),* $(,)?) => {
+        $($(
+            #[test]
+            fn $test() {
+                run_own_script($dir, $file);
+            }
+        )*)*
+        const OWN_SCRIPTS: &[(&str, &str)] = &[$($(($dir, $file),)*)*];
+    };
+}
+
+own_scripts! {
+    "core" => [
+        core_epoch: "epoch.wast",
+        core_exceptions: "exceptions.wast",
+        core_host_calls: "host-calls.wast",
+        core_multi_memory: "multi-memory.wast",
+        core_relaxed_simd_deterministic: "relaxed-simd-deterministic.wast",
+        core_tail_calls: "tail-calls.wast",
+        core_typed_function_references: "typed-function-references.wast",
+    ],
+    "component" => [
+        component_exceptions: "exceptions.wast",
+        component_fused: "fused.wast",
+        component_lists: "lists.wast",
+        component_nested: "nested.wast",
+        component_resources: "resources.wast",
+        component_string_limits: "string-limits.wast",
+        component_strings: "strings.wast",
+        component_traps: "traps.wast",
+    ],
+}
+
+/// Runs `wast-tests/{dir}/{file}` with guard pages and with explicit bounds checks.
+fn run_own_script(dir: &str, file: &str) {
+    let path = repo().join("wast-tests").join(dir).join(file);
     for guard_pages in [true, false] {
-        let summary = run_dir(&dir, &SkipList::default(), guard_pages);
-        assert!(summary.passed > 0);
+        let mut config = fact_wast::config();
+        config.guard_pages(guard_pages);
+        let engine = fact::Engine::new(&config).unwrap();
+        let mut summary = Summary::default();
+        summary.add(run_file(
+            &engine,
+            &path,
+            &SkipList::default().lines_for(file),
+        ));
+        assert!(summary.passed > 0, "{} ran nothing", path.display());
         assert_all_pass(&summary);
+    }
+}
+
+#[test]
+fn own_scripts_are_all_listed() {
+    for dir in ["core", "component"] {
+        for file in wast_files(&repo().join("wast-tests").join(dir)) {
+            let name = file.file_name().unwrap().to_string_lossy().to_string();
+            assert!(
+                OWN_SCRIPTS.contains(&(dir, name.as_str())),
+                "wast-tests/{dir}/{name} has no test in `own_scripts!`"
+            );
+        }
     }
 }
