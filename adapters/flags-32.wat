@@ -1,3 +1,8 @@
+;; The fused adapter of a call of this signature:
+;;   (param "x" $fl) (result $fl)
+;; type fl: (flags "f0" "f1" "f2" "f3" "f4" "f5" "f6" "f7" "f8" "f9" "f10" "f11" "f12" "f13" "f14" "f15" "f16" "f17" "f18" "f19" "f20" "f21" "f22" "f23" "f24" "f25" "f26" "f27" "f28" "f29" "f30" "f31")
+;; callee (lift) options: string-encoding=utf8 (memory (core memory $m "mem")) (realloc (core func $m "realloc")) (post-return (core func $m "post"))
+;; caller (lower) options: string-encoding=utf8 (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))
 (module
   (type (;0;) (func (param i32 i32 i32 i32) (result i32)))
   (type (;1;) (func (param i32) (result i32)))

@@ -1,3 +1,7 @@
+;; The fused adapter of a call of this signature:
+;;   (param "p0" u32) (param "p1" u32) (param "p2" u32) (param "p3" u32) (param "p4" u32) (param "p5" u32) (param "p6" u32) (param "p7" u32) (param "p8" u32) (param "p9" u32) (param "p10" u32) (param "p11" u32) (param "p12" u32) (param "p13" u32) (param "p14" u32) (param "p15" u32) (param "p16" u32)  (result (tuple string u32))
+;; callee (lift) options: string-encoding=utf8 (memory (core memory $m "mem")) (realloc (core func $m "realloc")) (post-return (core func $m "post"))
+;; caller (lower) options: string-encoding=utf8 (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))
 (module
   (type (;0;) (func (param i32 i32 i32 i32) (result i32)))
   (type (;1;) (func (param i32) (result i32)))

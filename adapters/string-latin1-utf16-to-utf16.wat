@@ -1,3 +1,7 @@
+;; The fused adapter of a call of this signature:
+;;   (param "s" string) (result string)
+;; callee (lift) options: string-encoding=utf16 (memory (core memory $m "mem")) (realloc (core func $m "realloc"))
+;; caller (lower) options: string-encoding=latin1+utf16 (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))
 (module
   (type (;0;) (func (param i32 i32 i32 i32) (result i32)))
   (type (;1;) (func (param i32 i32) (result i32)))

@@ -237,8 +237,9 @@ fn adapters_validate_and_match_the_golden_snapshots() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../adapters");
     let bless = std::env::var_os("FACT_BLESS").is_some();
     let mut mismatches = Vec::new();
-    let mut check = |name: &str, module: &AdapterModule| {
-        let text = wasmprinter::print_bytes(&module.wasm).unwrap();
+    // Each file starts with what it was generated from.
+    let mut check = |name: &str, header: String, module: &AdapterModule| {
+        let text = header + &wasmprinter::print_bytes(&module.wasm).unwrap();
         let path = dir.join(format!("{name}.wat"));
         if bless {
             std::fs::create_dir_all(&dir).unwrap();
@@ -247,19 +248,29 @@ fn adapters_validate_and_match_the_golden_snapshots() {
             mismatches.push(name.to_string());
         }
     };
+    let header = |sig: &Sig, callee: &str, caller: &str| {
+        let types: String = sig
+            .types
+            .iter()
+            .map(|(n, d)| format!(";; type {n}: {d}\n"))
+            .collect();
+        format!(
+            ";; The fused adapter of a call of this signature:\n;;   {}\n{types};; callee (lift) options: {callee}\n;; caller (lower) options: {caller}\n",
+            sig.sig
+        )
+    };
     for (name, s) in catalogue() {
-        let c = component(&s, &opts("utf8", "m", true), &opts("utf8", "libc", false));
+        let (callee, caller) = (opts("utf8", "m", true), opts("utf8", "libc", false));
+        let c = component(&s, &callee, &caller);
         let (plan, modules) = compile(&c);
         assert_eq!((plan.adapters.len(), modules.len()), (1, 1), "{name}");
-        check(&name, &modules[0]);
+        check(&name, header(&s, &callee, &caller), &modules[0]);
     }
     for from in ["utf8", "utf16", "latin1+utf16"] {
         for to in ["utf8", "utf16", "latin1+utf16"] {
-            let c = component(
-                &sig("(param \"s\" string) (result string)"),
-                &opts(to, "m", false),
-                &opts(from, "libc", false),
-            );
+            let s = sig("(param \"s\" string) (result string)");
+            let (callee, caller) = (opts(to, "m", false), opts(from, "libc", false));
+            let c = component(&s, &callee, &caller);
             let (_, modules) = compile(&c);
             check(
                 &format!(
@@ -267,6 +278,7 @@ fn adapters_validate_and_match_the_golden_snapshots() {
                     from.replace('+', "-"),
                     to.replace('+', "-")
                 ),
+                header(&s, &callee, &caller),
                 &modules[0],
             );
         }
