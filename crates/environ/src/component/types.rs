@@ -509,25 +509,6 @@ impl ComponentTypes {
             _ => false,
         }
     }
-
-    /// Whether values of this type contain handles, lists or strings (so that copying
-    /// them needs more than moving bits).
-    pub fn is_plain_data(&self, id: TypeId) -> bool {
-        use InterfaceType as T;
-        match self.get(id) {
-            T::String | T::List(_) | T::Own(_) | T::Borrow(_) => false,
-            T::Record(f) => f.iter().all(|(_, t)| self.is_plain_data(*t)),
-            T::Tuple(ts) => ts.iter().all(|t| self.is_plain_data(*t)),
-            T::Variant(c) => c
-                .iter()
-                .all(|(_, t)| t.is_none_or(|t| self.is_plain_data(t))),
-            T::Option(t) => self.is_plain_data(*t),
-            T::Result { ok, err } => [ok, err]
-                .iter()
-                .all(|t| t.is_none_or(|t| self.is_plain_data(t))),
-            _ => true,
-        }
-    }
 }
 
 /// Which side of a call a flat signature is for.
