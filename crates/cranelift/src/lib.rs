@@ -13,6 +13,7 @@ pub use object::ArtifactBuilder;
 
 use cranelift_codegen::ir::{self, types, AbiParam, ArgumentPurpose, TrapCode};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
+use fact_environ::builtins::{Builtin, BuiltinType};
 use fact_environ::{FuncDecl, FuncType, Trap, ValType};
 
 /// The trap code of a site that raises the error a builtin or host function recorded.
@@ -63,6 +64,37 @@ pub(crate) const ESCAPING_CALL_CONV: CallConv = CallConv::Tail;
 /// the one place the choice is made; every call site and definition asks here.
 pub(crate) fn call_conv_for(_decl: &FuncDecl) -> CallConv {
     ESCAPING_CALL_CONV
+}
+
+/// Memory flags of the raw values in trampoline arrays and exception payloads: trusted,
+/// little-endian.
+pub(crate) fn raw_flags() -> ir::MemFlagsData {
+    ir::MemFlagsData::trusted().with_endianness(ir::Endianness::Little)
+}
+
+/// The signature of `builtin`: `extern "C"` functions of the runtime, except that the
+/// throwing ones are called as `tail` functions. A `try_call` to a `tail` callee treats
+/// every register as clobbered on the exceptional edge, which is what the runtime's
+/// unwinder (it restores no registers) needs; their parameters are integers in the first
+/// argument registers, where both conventions put them, and they never return.
+pub(crate) fn builtin_signature(isa: &dyn TargetIsa, builtin: Builtin) -> ir::Signature {
+    let ptr = isa.pointer_type();
+    let ty = |t: BuiltinType| match t {
+        BuiltinType::Ptr => ptr,
+        BuiltinType::I32 => types::I32,
+        BuiltinType::I64 => types::I64,
+    };
+    let cc = if builtin.throws() {
+        CallConv::Tail
+    } else {
+        isa.default_call_conv()
+    };
+    let mut sig = ir::Signature::new(cc);
+    sig.params
+        .extend(builtin.params().iter().map(|t| AbiParam::new(ty(*t))));
+    sig.returns
+        .extend(builtin.result().map(|t| AbiParam::new(ty(t))));
+    sig
 }
 
 /// The native signature of a wasm function: `(callee vmctx, caller vmctx, params...)`.

@@ -14,20 +14,13 @@
 //!   trampoline's frame).
 
 use crate::compiler::{CompiledCode, Compiler};
-use crate::{val_type, wasm_signature, ESCAPING_CALL_CONV, TRAP_PENDING};
+use crate::{raw_flags, val_type, wasm_signature, ESCAPING_CALL_CONV, TRAP_PENDING};
 use anyhow::Result;
-use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData, UserFuncName};
-use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use fact_environ::builtins::Builtin;
 use fact_environ::vmoffsets::{host_ctx, store_ctx, vmctx, PTR, VAL_RAW_SIZE};
 use fact_environ::FuncType;
-
-/// Raw values are little-endian.
-fn raw_flags() -> MemFlagsData {
-    MemFlagsData::trusted().with_endianness(ir::Endianness::Little)
-}
 
 impl Compiler {
     /// The entry trampoline for wasm functions of type `ty`.
@@ -144,16 +137,13 @@ impl Compiler {
         let call = b
             .ins()
             .call_indirect(host_sig, callee, &[host, caller_vmctx, values, len]);
-        let status = b.inst_results(call)[0];
+        let ok = b.inst_results(call)[0];
         // The hot path tests for success only. On failure, the `host_failed` builtin says
         // whether the host's error throws an exception into the caller, which is then
         // thrown as `throw_ref` would; otherwise the error is raised.
-        let is_ok = b
-            .ins()
-            .icmp_imm_u(IntCC::Equal, status, i64::from(host_ctx::STATUS_OK));
         let failed = b.create_block();
         let cont = b.create_block();
-        b.ins().brif(is_ok, cont, &[], failed, &[]);
+        b.ins().brif(ok, cont, &[], failed, &[]);
         b.switch_to_block(failed);
         b.seal_block(failed);
         b.set_cold_block(failed);
@@ -171,19 +161,14 @@ impl Compiler {
                 (which.index() * PTR) as i32,
             )
         };
-        let mut failed_sig = ir::Signature::new(self.host_call_conv());
-        failed_sig.params.push(AbiParam::new(ptr));
-        failed_sig.returns.push(AbiParam::new(ptr));
-        let failed_sig = b.import_signature(failed_sig);
+        let failed_sig = b.import_signature(crate::builtin_signature(isa, Builtin::host_failed));
         let host_failed = builtin(&mut b, Builtin::host_failed);
         let call = b
             .ins()
             .call_indirect(failed_sig, host_failed, &[caller_vmctx]);
         let exn = b.inst_results(call)[0];
         b.ins().trapz(exn, TRAP_PENDING);
-        let mut throw_sig = ir::Signature::new(CallConv::Tail);
-        throw_sig.params.extend([AbiParam::new(ptr); 2]);
-        let throw_sig = b.import_signature(throw_sig);
+        let throw_sig = b.import_signature(crate::builtin_signature(isa, Builtin::throw_ref));
         let throw_ref = builtin(&mut b, Builtin::throw_ref);
         b.ins()
             .call_indirect(throw_sig, throw_ref, &[caller_vmctx, exn]);

@@ -56,8 +56,7 @@ macro_rules! builtins {
 // Addresses, sizes and element indices are 64-bit for every memory and table: 32-bit ones
 // pass them zero-extended, 64-bit ones (memory64) as they are.
 builtins! {
-    /// `(memory, delta_pages) -> old_pages, -1, or -2 when the embedder's limiter raised
-    /// an error (pending, for the code to raise)`.
+    /// `(memory, delta_pages) -> old_pages, -1, or [`GROW_TRAPPED`]`.
     memory_grow(I32, I64) -> I64;
     /// `(dst_memory, dst, src_memory, src, len) -> status`.
     memory_copy(I32, I64, I32, I64, I64) -> I32;
@@ -67,7 +66,7 @@ builtins! {
     memory_init(I32, I32, I64, I32, I32) -> I32;
     /// `(data_segment)`.
     data_drop(I32);
-    /// `(table, delta, init) -> old_size, -1, or -2 as for `memory_grow``.
+    /// `(table, delta, init) -> old_size, -1, or [`GROW_TRAPPED`]`.
     table_grow(I32, I64, Ptr) -> I64;
     /// `(table, dst, value, len) -> status`.
     table_fill(I32, I64, Ptr, I64) -> I32;
@@ -97,6 +96,11 @@ builtins! {
     /// consumed (freeing it unless an `exnref` to it exists).
     exn_free(Ptr);
 }
+
+/// What `memory_grow` and `table_grow` return when the embedder's resource limiter
+/// raised an error, recorded as pending for the calling code to raise (`-1` is an
+/// ordinary failure to grow).
+pub const GROW_TRAPPED: i64 = -2;
 
 impl Builtin {
     /// Whether the builtin throws: it never returns, and a call to it inside `try_table`

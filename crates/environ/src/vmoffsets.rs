@@ -105,13 +105,8 @@ pub mod host_ctx {
     pub const MAGIC: u32 = 0;
     /// `*mut VMStoreContext`, at the same offset as in a vmctx.
     pub const STORE_CTX: u32 = 8;
-    /// `extern "C" fn(ctx, caller_vmctx, values: *mut ValRaw, len: usize) -> u8`, which
-    /// returns a `STATUS_*` code.
+    /// `extern "C" fn(ctx, caller_vmctx, values: *mut ValRaw, len: usize) -> bool`.
     pub const HOST_CALL: u32 = 16;
-    /// The host call failed; the error is pending.
-    pub const STATUS_ERROR: u8 = 0;
-    /// The host call returned its results in the value array.
-    pub const STATUS_OK: u8 = 1;
 }
 
 /// The size of one raw value in the arrays that trampolines use.

@@ -38,7 +38,6 @@ struct EngineInner {
 impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         fact_runtime::traps::init_traps();
-        fact_runtime::traps::set_thrown_exception_test(crate::func::is_thrown_exception);
         let compiler = Compiler::new(
             config.tunables.clone(),
             config.parallel_compilation,

@@ -13,34 +13,9 @@ use crate::{AsContext, AsContextMut, Caller, Store, StoreContextMut};
 use anyhow::{bail, Result};
 use fact_environ::FuncType;
 use fact_runtime::exceptions::{VMExnObject, VMTag};
-use std::fmt;
 use std::sync::Arc;
 
-/// The error of a call out of which a wasm exception escaped, or that a host function
-/// returns to throw the store's pending exception (see [`Store::throw`]).
-#[derive(Clone, Debug)]
-pub struct ThrownException {
-    tag: String,
-}
-
-impl fmt::Display for ThrownException {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "thrown wasm exception ({})", self.tag)
-    }
-}
-
-impl std::error::Error for ThrownException {}
-
-impl ThrownException {
-    pub(crate) fn new(tag: String) -> ThrownException {
-        ThrownException { tag }
-    }
-
-    /// The description of the exception's tag, e.g. "tag 0 of module `m`".
-    pub fn tag_description(&self) -> &str {
-        &self.tag
-    }
-}
+pub use fact_runtime::exceptions::ThrownException;
 
 /// An exception tag of a store: defined by an instance, or by the host with [`Tag::new`].
 #[derive(Copy, Clone, Debug)]
@@ -68,9 +43,7 @@ impl Tag {
         types.check_host_type(ty)?;
         let type_id = types.register(ty);
         let description = format!("host tag #{}", store.runtime.tags.len());
-        let id = store
-            .runtime
-            .add_tag(type_id, ty.params.len() as u32, description);
+        let id = store.runtime.add_tag(type_id, &ty.params, description);
         Ok(Tag::from_id(store, id))
     }
 
@@ -138,11 +111,8 @@ impl ExnRef {
             raw.push(v.to_raw(store)?);
         }
         let vm_tag = tag.vm_tag(store);
-        let ref_slots = fact_runtime::exceptions::exnref_slots(&ty.params);
-        let ptr = store
-            .runtime
-            .exceptions
-            .alloc(vm_tag, &raw, raw.len(), ref_slots);
+        // SAFETY: the tag is one of this store's.
+        let ptr = unsafe { store.runtime.exceptions.alloc(vm_tag, &raw) };
         // SAFETY: just allocated in this store.
         Ok(unsafe { ExnRef::from_raw(store, ptr) })
     }
@@ -189,13 +159,8 @@ impl ExnRef {
     }
 
     fn tag_in(&self, store: &StoreOpaque) -> Result<Tag> {
-        let tag = self.object(store)?.tag;
-        let id = store
-            .runtime
-            .tags
-            .iter()
-            .position(|t| std::ptr::eq(&**t, tag))
-            .expect("an exception's tag belongs to its store");
+        // SAFETY: an exception's tag is one of its store's, which live as long as it.
+        let id = unsafe { (*self.object(store)?.tag).id };
         Ok(Tag::from_id(store, id))
     }
 

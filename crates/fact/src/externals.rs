@@ -121,9 +121,7 @@ pub struct Memory {
 impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = &mut store.as_context_mut().0.opaque;
-        store
-            .runtime
-            .check_new_memory(ty.limits.min, ty.limits.max)?;
+        store.runtime.check_new_memories(&[ty])?;
         let memory = LinearMemory::new(ty, store.runtime.tunables())?;
         let id = store.runtime.add_memory(memory);
         Ok(Memory {
@@ -263,9 +261,7 @@ impl Table {
             .types()
             .check_host_val_type(ValType::Ref(ty.element))?;
         let init = table_raw(store, ty.element, &init)?;
-        store
-            .runtime
-            .check_new_table(ty.limits.min, ty.limits.max)?;
+        store.runtime.check_new_tables(&[ty])?;
         let id = store.runtime.add_table(RtTable::new(ty, init)?);
         Ok(Table {
             store: store.id,

@@ -3,11 +3,9 @@
 
 use crate::store::{StoreId, StoreInner, StoreOpaque};
 use crate::values::Val;
-use crate::{
-    AsContext, AsContextMut, Extern, ExternRef, StoreContext, StoreContextMut, ThrownException,
-};
+use crate::{AsContext, AsContextMut, Extern, ExternRef, StoreContext, StoreContextMut};
 use anyhow::{bail, Result};
-use fact_environ::vmoffsets::{host_ctx, HOST_CTX_MAGIC, VMCTX_MAGIC};
+use fact_environ::vmoffsets::{HOST_CTX_MAGIC, VMCTX_MAGIC};
 use fact_environ::{FuncType, ValType};
 use fact_runtime::traps::{catch_traps, set_pending, Pending};
 use fact_runtime::{VMFuncRef, VMHostFuncContext, ValRaw};
@@ -91,7 +89,7 @@ unsafe extern "C" fn host_call_shim<T>(
     caller_vmctx: *mut u8,
     values: *mut ValRaw,
     len: usize,
-) -> u8 {
+) -> bool {
     let ctx = &*(ctx as *mut HostFuncCtx<T>);
     debug_assert_eq!(ctx.header.magic, HOST_CTX_MAGIC);
     let func: *const HostFn<T> = &*ctx.func;
@@ -103,24 +101,18 @@ unsafe extern "C" fn host_call_shim<T>(
         caller,
     };
     match panic::catch_unwind(AssertUnwindSafe(|| (*func)(caller, values))) {
-        Ok(Ok(())) => host_ctx::STATUS_OK,
+        Ok(Ok(())) => true,
         Ok(Err(e)) => {
             // The exit trampoline raises the error, or throws the store's pending
-            // exception if the error is `Store::throw`'s (see `is_thrown_exception`).
+            // exception if the error is `Store::throw`'s `ThrownException`.
             set_pending(Pending::Error(e));
-            host_ctx::STATUS_ERROR
+            false
         }
         Err(panic) => {
             set_pending(Pending::Panic(panic));
-            host_ctx::STATUS_ERROR
+            false
         }
     }
-}
-
-/// Whether a host function's error throws the store's pending exception into its caller
-/// (registered with the runtime, which knows nothing of the embedding API's types).
-pub(crate) fn is_thrown_exception(e: &anyhow::Error) -> bool {
-    e.is::<ThrownException>()
 }
 
 impl Func {

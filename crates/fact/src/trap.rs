@@ -90,6 +90,6 @@ pub(crate) fn from_unwind(unwind: Unwind) -> anyhow::Error {
             }
         }
         Unwind::Panic(payload) => std::panic::resume_unwind(payload),
-        Unwind::Exception { tag } => anyhow::Error::new(crate::ThrownException::new(tag)),
+        Unwind::Exception(thrown) => anyhow::Error::new(thrown),
     }
 }

@@ -80,9 +80,9 @@ const COMPONENT: &str = r#"(component
   (export "twice" (func $i "twice"))
 )"#;
 
-#[path = "common/rng.rs"]
-mod rng;
-use rng::Rng;
+#[path = "common/seeded.rs"]
+mod seeded;
+use seeded::{env, Rng};
 
 /// Where in an artifact the cases flip bytes, and where its checksum lives.
 struct Layout {
@@ -200,16 +200,6 @@ fn run_component(engine: &Engine, bytes: &[u8]) -> Result<()> {
         let _ = f.call(&mut store, &args, &mut results);
     }
     Ok(())
-}
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} must be a number"))
-        })
-        .unwrap_or(default)
 }
 
 /// One kind of case: an engine and the pristine artifact it made.

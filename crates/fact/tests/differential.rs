@@ -158,9 +158,9 @@ enum Record {
     },
 }
 
-#[path = "common/rng.rs"]
-mod rng;
-use rng::Rng;
+#[path = "common/seeded.rs"]
+mod seeded;
+use seeded::{env, Rng};
 
 /// Which proposals a case's module may use, and what it is compared with.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -850,16 +850,6 @@ fn dump_calls(seed: u64, trace: &str) {
     if let Ok(dir) = std::env::var("FACT_DIFF_DUMP") {
         std::fs::write(format!("{dir}/case-{seed}.calls"), trace).unwrap();
     }
-}
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} must be a number"))
-        })
-        .unwrap_or(default)
 }
 
 /// Whether a module has a tag section (exception handling).

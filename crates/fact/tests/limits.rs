@@ -99,6 +99,18 @@ fn counts_of_instances_tables_and_memories_are_limited() {
         assert!(format!("{err:#}").contains(what), "{err:#}");
     }
 
+    // The memories of one instantiation count together: two of them exceed a limit of one
+    // even in an empty store.
+    let two = Module::new(&engine, "(module (memory 1) (memory 1))").unwrap();
+    let limits = StoreLimitsBuilder::new().memories(1).build();
+    let mut store = Store::new(&engine, Host { limits });
+    store.limiter(|host| &mut host.limits);
+    let err = Instance::new(&mut store, &two, &[]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("memory count too high at 2"),
+        "{err:#}"
+    );
+
     // A host-made memory counts and is checked against the size limit too.
     let limits = StoreLimitsBuilder::new().memory_size(1 << 16).build();
     let mut store = Store::new(&engine, Host { limits });

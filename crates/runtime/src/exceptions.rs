@@ -23,6 +23,36 @@ use crate::vmcontext::ValRaw;
 use fact_environ::vmoffsets::exn_obj;
 use std::sync::Arc;
 
+/// The error of a call out of which a wasm exception escaped (the exception is then the
+/// store's pending exception), and the error with which a host function throws the
+/// store's pending exception into its wasm caller (`Store::throw` makes one).
+#[derive(Clone, Debug)]
+pub struct ThrownException {
+    tag: String,
+}
+
+impl std::fmt::Display for ThrownException {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "thrown wasm exception ({})", self.tag)
+    }
+}
+
+impl std::error::Error for ThrownException {}
+
+impl ThrownException {
+    /// The error for an exception of the tag `tag_description` describes.
+    pub fn new(tag_description: String) -> ThrownException {
+        ThrownException {
+            tag: tag_description,
+        }
+    }
+
+    /// The description of the exception's tag, e.g. "tag 0 of module `m`".
+    pub fn tag_description(&self) -> &str {
+        &self.tag
+    }
+}
+
 /// A tag: its identity is its address.
 #[repr(C)]
 pub struct VMTag {
@@ -31,8 +61,35 @@ pub struct VMTag {
     /// The number of parameters of that type (every exception of the tag has at least as
     /// many payload values).
     pub num_params: u32,
+    /// The tag's index among its store's tags.
+    pub id: usize,
+    /// The parameters that are `exnref`s (for collections to follow).
+    ref_slots: Box<[u32]>,
     /// How errors name the tag, e.g. "tag 0 of module `m`".
     pub description: String,
+}
+
+impl VMTag {
+    /// Tag `id` of a store, of type `type_id` with parameters `params`.
+    pub fn new(
+        id: usize,
+        type_id: u32,
+        params: &[fact_environ::ValType],
+        description: String,
+    ) -> VMTag {
+        VMTag {
+            type_id,
+            num_params: params.len() as u32,
+            id,
+            ref_slots: params
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| is_exnref(**t))
+                .map(|(i, _)| i as u32)
+                .collect(),
+            description,
+        }
+    }
 }
 
 /// An exception: a tag and one raw value per tag parameter.
@@ -46,8 +103,6 @@ pub struct VMExnObject {
     /// Non-zero once an `exnref` to the object has been handed out (by a `catch_ref` or
     /// `catch_all_ref` clause, or to the host): from then on only a collection frees it.
     escaped: u8,
-    /// The payload values that are `exnref`s (for collections to follow).
-    ref_slots: Box<[u32]>,
     /// Shared with every host `ExnRef` to the object: a count above one roots it.
     root: Option<Arc<()>>,
 }
@@ -98,15 +153,14 @@ impl Default for ExnHeap {
 const MIN_COLLECTION: usize = 1024;
 
 impl ExnHeap {
-    /// A new exception object of tag `tag` with payload `values` (padded with zeros to at
-    /// least `min_len` values), of which those at `ref_slots` are `exnref`s.
-    pub fn alloc(
-        &mut self,
-        tag: *const VMTag,
-        values: &[ValRaw],
-        min_len: usize,
-        ref_slots: Box<[u32]>,
-    ) -> *mut VMExnObject {
+    /// A new exception object of tag `tag` with payload `values` (padded with zeros to as
+    /// many values as the tag has parameters).
+    ///
+    /// # Safety
+    ///
+    /// `tag` must be a live tag of this heap's store.
+    pub unsafe fn alloc(&mut self, tag: *const VMTag, values: &[ValRaw]) -> *mut VMExnObject {
+        let min_len = (*tag).num_params as usize;
         let values: Box<[ValRaw]> = if values.len() >= min_len {
             values.into()
         } else {
@@ -129,7 +183,6 @@ impl ExnHeap {
             len,
             slot,
             escaped: 0,
-            ref_slots,
             root: None,
         }));
         self.slots[slot as usize] = obj;
@@ -227,7 +280,7 @@ impl ExnHeap {
             if std::mem::replace(&mut marked[obj.slot as usize], true) {
                 continue;
             }
-            for &i in obj.ref_slots.iter() {
+            for &i in (*obj.tag).ref_slots.iter() {
                 let Some(value) = obj.values().get(i as usize) else {
                     continue;
                 };
@@ -268,16 +321,6 @@ impl Drop for ExnHeap {
 
 // SAFETY: the heap is part of a store, used by one thread at a time.
 unsafe impl Send for ExnHeap {}
-
-/// The indices of the `exnref` parameters of a tag type.
-pub fn exnref_slots(params: &[fact_environ::ValType]) -> Box<[u32]> {
-    params
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| is_exnref(**t))
-        .map(|(i, _)| i as u32)
-        .collect()
-}
 
 /// Whether `ty` is a reference into the exception hierarchy.
 pub fn is_exnref(ty: fact_environ::ValType) -> bool {
@@ -342,8 +385,8 @@ pub(crate) unsafe extern "C" fn fact_throw_ref_stub() {
 
 /// `throw`: a new exception of the caller's tag `tag` with the `count` values at
 /// `values` (the compiled code's count). The payload has room for as many values as the
-/// tag's type has parameters too, so a handler compiled against that type never reads
-/// past it, whatever the metadata says.
+/// tag has parameters too, so a handler compiled against its type never reads past it,
+/// whatever the metadata says.
 unsafe extern "C" fn throw_impl(
     vmctx: *mut u8,
     tag: u32,
@@ -355,14 +398,8 @@ unsafe extern "C" fn throw_impl(
     let exn = {
         let instance = Instance::from_vmctx(vmctx);
         let tag_ptr = instance.tag_ptr(tag);
-        let params = &instance.module().info().tag_type(tag).params;
         let values = std::slice::from_raw_parts(values, count as usize);
-        let min_len = params.len().max((*tag_ptr).num_params as usize);
-        let ref_slots = exnref_slots(params);
-        instance
-            .store()
-            .exceptions
-            .alloc(tag_ptr, values, min_len, ref_slots)
+        instance.store().exceptions.alloc(tag_ptr, values)
     };
     unwind(exn, pc, fp)
 }

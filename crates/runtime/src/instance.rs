@@ -12,6 +12,7 @@ use anyhow::Result;
 use fact_environ::vmoffsets::{vmctx, VMCTX_MAGIC};
 use fact_environ::{
     ConstExpr, ConstOp, DataMode, ElemItems, ElemMode, EntityIndex, GlobalType, Trap, Tunables,
+    ValType,
 };
 use std::alloc::Layout;
 use std::sync::Arc;
@@ -270,15 +271,13 @@ impl StoreData {
         })
     }
 
-    /// A new tag whose type has engine-wide signature id `type_id` and `num_params`
-    /// parameters.
-    pub fn add_tag(&mut self, type_id: u32, num_params: u32, description: String) -> usize {
-        self.tags.push(Box::new(VMTag {
-            type_id,
-            num_params,
-            description,
-        }));
-        self.tags.len() - 1
+    /// A new tag whose type has engine-wide signature id `type_id` and parameters
+    /// `params`.
+    pub fn add_tag(&mut self, type_id: u32, params: &[ValType], description: String) -> usize {
+        let id = self.tags.len();
+        self.tags
+            .push(Box::new(VMTag::new(id, type_id, params, description)));
+        id
     }
 
     /// Frees the exception objects nothing references any more, if enough have
@@ -333,13 +332,7 @@ impl StoreData {
     /// The store must not move afterwards (instances point back at it).
     pub fn instantiate(&mut self, module: &Arc<RuntimeModule>, imports: &Imports) -> Result<usize> {
         let info = module.info();
-        self.check_new_instance()?;
-        for ty in &info.memories[info.num_imported_memories as usize..] {
-            self.check_new_memory(ty.limits.min, ty.limits.max)?;
-        }
-        for ty in &info.tables[info.num_imported_tables as usize..] {
-            self.check_new_table(ty.limits.min, ty.limits.max)?;
-        }
+        self.check_new_instance(info)?;
         let offsets = module.offsets();
         let layout = Layout::from_size_align(offsets.size() as usize, 16)?;
         // SAFETY: the layout has a non-zero size (the header alone is 48 bytes).
@@ -418,7 +411,7 @@ impl StoreData {
                     Some(m) => format!("tag {i} of module `{m}`"),
                     None => format!("tag {i}"),
                 };
-                let params = info.types[ty as usize].params.len() as u32;
+                let params = &info.types[ty as usize].params;
                 let id = self.add_tag(module.type_ids()[ty as usize], params, name);
                 instance.tags.push(id);
             }

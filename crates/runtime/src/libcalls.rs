@@ -6,7 +6,7 @@ use crate::exceptions::VMExnObject;
 use crate::instance::Instance;
 use crate::table::Table;
 use crate::traps::{set_pending, Pending};
-use fact_environ::builtins::Builtin;
+use fact_environ::builtins::{Builtin, GROW_TRAPPED};
 use fact_environ::Trap;
 
 fn fail(trap: Trap) -> u32 {
@@ -18,10 +18,6 @@ fn fail(trap: Trap) -> u32 {
 fn in_bounds(start: u64, len: u64, size: u64) -> bool {
     start.checked_add(len).is_some_and(|end| end <= size)
 }
-
-/// What `memory.grow` and `table.grow` return when the embedder's limiter raised an error
-/// (recorded as pending): the code raises it.
-pub(crate) const GROW_TRAPPED: u64 = u64::MAX - 1;
 
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     let instance = Instance::from_vmctx(vmctx);
@@ -36,7 +32,7 @@ fn grown(result: anyhow::Result<Option<u64>>) -> u64 {
         Ok(None) => u64::MAX,
         Err(e) => {
             set_pending(Pending::Error(e));
-            GROW_TRAPPED
+            GROW_TRAPPED as u64
         }
     }
 }

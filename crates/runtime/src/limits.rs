@@ -3,7 +3,7 @@
 
 use crate::instance::StoreData;
 use anyhow::{bail, Result};
-use fact_environ::WASM_PAGE_SIZE;
+use fact_environ::{MemoryType, ModuleInfo, TableType, WASM_PAGE_SIZE};
 
 /// The default limits on the number of instances, tables and memories of a store.
 pub const DEFAULT_INSTANCE_LIMIT: usize = 10_000;
@@ -136,57 +136,63 @@ impl StoreData {
         }
     }
 
-    /// Asks the limiter whether a new memory of `min_pages` (maximum `max_pages`) may be
-    /// created, one more beyond the `existing` memories.
-    pub fn check_new_memory(&mut self, min_pages: u64, max_pages: Option<u64>) -> Result<()> {
-        let existing = self.memories.len();
+    /// Asks the limiter whether `types.len()` new memories of those types may be created
+    /// beside the store's existing ones.
+    pub fn check_new_memories(&mut self, types: &[MemoryType]) -> Result<()> {
+        let count = self.memories.len() + types.len();
         let Some(limiter) = self.limiter() else {
             return Ok(());
         };
-        if existing >= limiter.memories() {
-            bail!(
-                "resource limit exceeded: memory count too high at {}",
-                existing + 1
-            );
+        if !types.is_empty() && count > limiter.memories() {
+            bail!("resource limit exceeded: memory count too high at {count}");
         }
-        let desired = to_usize(min_pages.saturating_mul(WASM_PAGE_SIZE));
-        let maximum = max_pages.map(|m| to_usize(m.saturating_mul(WASM_PAGE_SIZE)));
-        if !limiter.memory_growing(0, desired, maximum)? {
-            bail!("resource limit exceeded: memory minimum size of {min_pages} pages exceeds memory limits");
-        }
-        Ok(())
-    }
-
-    /// As [`StoreData::check_new_memory`], for a table of `min` elements.
-    pub fn check_new_table(&mut self, min: u64, max: Option<u64>) -> Result<()> {
-        let existing = self.tables.len();
-        let Some(limiter) = self.limiter() else {
-            return Ok(());
-        };
-        if existing >= limiter.tables() {
-            bail!(
-                "resource limit exceeded: table count too high at {}",
-                existing + 1
-            );
-        }
-        if !limiter.table_growing(0, to_usize(min), max.map(to_usize))? {
-            bail!("resource limit exceeded: table minimum size of {min} elements exceeds table limits");
-        }
-        Ok(())
-    }
-
-    /// Whether one more instance may be created.
-    pub fn check_new_instance(&mut self) -> Result<()> {
-        let existing = self.instances.len();
-        if let Some(limiter) = self.limiter() {
-            if existing >= limiter.instances() {
+        for ty in types {
+            let desired = to_usize(ty.limits.min.saturating_mul(WASM_PAGE_SIZE));
+            let maximum = ty
+                .limits
+                .max
+                .map(|m| to_usize(m.saturating_mul(WASM_PAGE_SIZE)));
+            if !limiter.memory_growing(0, desired, maximum)? {
                 bail!(
-                    "resource limit exceeded: instance count too high at {}",
-                    existing + 1
+                    "resource limit exceeded: memory minimum size of {} pages exceeds memory limits",
+                    ty.limits.min
                 );
             }
         }
         Ok(())
+    }
+
+    /// As [`StoreData::check_new_memories`], for tables.
+    pub fn check_new_tables(&mut self, types: &[TableType]) -> Result<()> {
+        let count = self.tables.len() + types.len();
+        let Some(limiter) = self.limiter() else {
+            return Ok(());
+        };
+        if !types.is_empty() && count > limiter.tables() {
+            bail!("resource limit exceeded: table count too high at {count}");
+        }
+        for ty in types {
+            let (min, max) = (ty.limits.min, ty.limits.max);
+            if !limiter.table_growing(0, to_usize(min), max.map(to_usize))? {
+                bail!(
+                    "resource limit exceeded: table minimum size of {min} elements exceeds table limits"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an instance of `module` may be created: one more instance, and its defined
+    /// memories and tables.
+    pub fn check_new_instance(&mut self, module: &ModuleInfo) -> Result<()> {
+        let count = self.instances.len() + 1;
+        if let Some(limiter) = self.limiter() {
+            if count > limiter.instances() {
+                bail!("resource limit exceeded: instance count too high at {count}");
+            }
+        }
+        self.check_new_memories(&module.memories[module.num_imported_memories as usize..])?;
+        self.check_new_tables(&module.tables[module.num_imported_tables as usize..])
     }
 
     /// Installs (or removes) the embedder's limiter.

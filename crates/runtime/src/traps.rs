@@ -7,6 +7,7 @@
 //! status; the compiled code then executes a trap instruction whose trap-table entry says
 //! "pending", and the same path carries their error out.
 
+use crate::exceptions::ThrownException;
 use crate::registry;
 use crate::vmcontext::VMStoreContext;
 use fact_environ::Trap;
@@ -32,9 +33,8 @@ pub enum Pending {
     Trap(Trap),
     Error(anyhow::Error),
     Panic(Box<dyn Any + Send>),
-    /// An exception no wasm handler caught (it is the store's pending exception), with
-    /// its tag's description.
-    Exception(String),
+    /// An exception no wasm handler caught (it is the store's pending exception).
+    Exception(ThrownException),
 }
 
 /// Why a call into wasm did not return normally. `pcs` are the return addresses of the
@@ -49,11 +49,8 @@ pub enum Unwind {
         pcs: Vec<usize>,
     },
     Panic(Box<dyn Any + Send>),
-    /// An exception left wasm; the store holds it as its pending exception. The string
-    /// describes its tag.
-    Exception {
-        tag: String,
-    },
+    /// An exception left wasm; the store holds it as its pending exception.
+    Exception(ThrownException),
 }
 
 /// One host → wasm call in progress on this thread.
@@ -133,7 +130,7 @@ pub unsafe fn catch_traps<F: FnOnce()>(
         (Some(trap), _) | (None, Some(Pending::Trap(trap))) => Err(Unwind::Trap { trap, pcs }),
         (None, Some(Pending::Error(error))) => Err(Unwind::Error { error, pcs }),
         (None, Some(Pending::Panic(p))) => Err(Unwind::Panic(p)),
-        (None, Some(Pending::Exception(tag))) => Err(Unwind::Exception { tag }),
+        (None, Some(Pending::Exception(e))) => Err(Unwind::Exception(e)),
         (None, None) => Err(Unwind::Error {
             error: anyhow::anyhow!("a builtin failed without saying why"),
             pcs,
@@ -172,18 +169,9 @@ pub(crate) unsafe fn raise_exception(exn: *mut crate::exceptions::VMExnObject) -
     let current = CURRENT.get();
     assert!(!current.is_null(), "an exception was thrown outside wasm");
     (*(*current).store_ctx).pending_exception = exn;
-    let tag = (*(*exn).tag).description.clone();
-    *(*current).pending.get() = Some(Pending::Exception(tag));
+    let thrown = ThrownException::new((*(*exn).tag).description.clone());
+    *(*current).pending.get() = Some(Pending::Exception(thrown));
     fact_unwind((*current).jmp_buf.get())
-}
-
-static THROWN_EXCEPTION_TEST: std::sync::OnceLock<fn(&anyhow::Error) -> bool> =
-    std::sync::OnceLock::new();
-
-/// Registers how to tell the error with which a host function throws its store's pending
-/// exception into its wasm caller (the embedding API's `ThrownException`).
-pub fn set_thrown_exception_test(test: fn(&anyhow::Error) -> bool) {
-    let _ = THROWN_EXCEPTION_TEST.set(test);
 }
 
 /// After a host function called from wasm failed: if its recorded error is the one that
@@ -202,10 +190,7 @@ pub(crate) unsafe fn take_thrown_exception(
         return ptr::null_mut();
     }
     let pending = &mut *(*current).pending.get();
-    let thrown = match (pending.as_ref(), THROWN_EXCEPTION_TEST.get()) {
-        (Some(Pending::Error(e)), Some(test)) => test(e),
-        _ => false,
-    };
+    let thrown = matches!(pending, Some(Pending::Error(e)) if e.is::<ThrownException>());
     if !thrown {
         return ptr::null_mut();
     }

@@ -127,16 +127,15 @@ impl ValRaw {
 }
 
 /// The function a host function's context points to: called by the exit trampoline with
-/// the context, the caller's vmctx, and the value array; returns one of the
-/// `fact_environ::vmoffsets::host_ctx::STATUS_*` codes, after recording an error with
-/// [`crate::traps::set_pending`] (which may be the error that throws the store's pending
-/// exception, see [`crate::traps::set_thrown_exception_test`]).
+/// the context, the caller's vmctx, and the value array; returns false after recording an
+/// error with [`crate::traps::set_pending`] (which may be a
+/// [`crate::exceptions::ThrownException`], throwing the store's pending exception).
 pub type HostCallFn = unsafe extern "C" fn(
     ctx: *mut VMHostFuncContext,
     caller_vmctx: *mut u8,
     values: *mut ValRaw,
     len: usize,
-) -> u8;
+) -> bool;
 
 /// The header of a host function's context: what the exit trampoline reads.
 #[repr(C)]

@@ -4,9 +4,9 @@
 
 use crate::{trap_code, val_type, TRAP_PENDING};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, MemFlagsData};
-use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::FunctionBuilder;
-use fact_environ::builtins::{Builtin, BuiltinType};
+use fact_environ::builtins::Builtin;
 use fact_environ::vmoffsets::{store_ctx, vmctx, VMOffsets, PTR};
 use fact_environ::{ModuleInfo, Trap, Tunables};
 use std::collections::HashMap;
@@ -149,28 +149,7 @@ impl<'a> FuncEnv<'a> {
         if let Some(sig) = self.builtin_sigs.get(&builtin) {
             return *sig;
         }
-        let ptr = self.pointer_type();
-        let ty = |t: BuiltinType| match t {
-            BuiltinType::Ptr => ptr,
-            BuiltinType::I32 => types::I32,
-            BuiltinType::I64 => types::I64,
-        };
-        // Builtins are `extern "C"` functions of the runtime. The throwing ones are
-        // called as `tail` functions: a `try_call` to a `tail` callee treats every
-        // register as clobbered on the exceptional edge, which is what the runtime's
-        // unwinder (it restores no registers) needs. Their parameters are integers in the
-        // first argument registers, where both conventions put them, and they never
-        // return.
-        let cc = if builtin.throws() {
-            CallConv::Tail
-        } else {
-            self.isa.default_call_conv()
-        };
-        let mut sig = ir::Signature::new(cc);
-        sig.params
-            .extend(builtin.params().iter().map(|t| ir::AbiParam::new(ty(*t))));
-        sig.returns
-            .extend(builtin.result().map(|t| ir::AbiParam::new(ty(t))));
+        let sig = crate::builtin_signature(self.isa, builtin);
         let sig = b.import_signature(sig);
         self.builtin_sigs.insert(builtin, sig);
         sig

@@ -19,7 +19,7 @@
 
 use super::env::trusted;
 use super::Translator;
-use crate::{trap_code, val_type};
+use crate::{raw_flags, trap_code, val_type};
 use anyhow::Result;
 use cranelift_codegen::ir::{self, condcodes::IntCC, InstBuilder};
 use fact_environ::builtins::Builtin;
@@ -42,7 +42,7 @@ pub(crate) enum Callee {
 
 impl Translator<'_, '_> {
     /// The runtime's unwinder (its stubs and its resume routine) exists for x86-64 only.
-    pub(crate) fn check_exceptions_supported(&self) -> Result<()> {
+    fn check_exceptions_supported(&self) -> Result<()> {
         let arch = self.env.isa().triple().architecture;
         if arch != target_lexicon::Architecture::X86_64 {
             anyhow::bail!(
@@ -114,7 +114,8 @@ impl Translator<'_, '_> {
     }
 
     /// `throw $tag`: the payload goes to the runtime in a stack array of raw values.
-    pub(crate) fn throw(&mut self, tag: u32) {
+    pub(crate) fn throw(&mut self, tag: u32) -> Result<()> {
+        self.check_exceptions_supported()?;
         let n = self.module().tag_type(tag).params.len();
         let values = self.pop_n_canonical(n);
         let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
@@ -132,17 +133,21 @@ impl Translator<'_, '_> {
         let tag = self.i32_const(tag);
         let count = self.i32_const(n as u32);
         self.call_throwing_builtin(Builtin::throw, &[tag, array, count]);
+        Ok(())
     }
 
     /// `throw_ref`: rethrows an `exnref`; null traps.
-    pub(crate) fn throw_ref(&mut self) {
+    pub(crate) fn throw_ref(&mut self) -> Result<()> {
+        self.check_exceptions_supported()?;
         let exn = self.pop();
         self.b.ins().trapz(exn, trap_code(Trap::NullReference));
         self.call_throwing_builtin(Builtin::throw_ref, &[exn]);
+        Ok(())
     }
 
     /// Opens a `try_table`: a block whose calls land in a new dispatch block.
     pub(crate) fn try_table(&mut self, table: &TryTable) -> Result<()> {
+        self.check_exceptions_supported()?;
         self.try_table_block(table.ty, table.catches.clone())?;
         let block = self.b.create_block();
         self.b.append_block_param(block, self.env.pointer_type());
@@ -235,9 +240,4 @@ impl Translator<'_, '_> {
             })
             .collect()
     }
-}
-
-/// Raw values are little-endian.
-fn raw_flags() -> ir::MemFlagsData {
-    ir::MemFlagsData::trusted().with_endianness(ir::Endianness::Little)
 }

@@ -209,18 +209,9 @@ impl<'m, 'f> Translator<'m, 'f> {
             } => self.call_indirect(type_index, table_index, true),
             O::CallRef { type_index } => self.call_ref(type_index, false),
             O::ReturnCallRef { type_index } => self.call_ref(type_index, true),
-            O::TryTable { ref try_table } => {
-                self.check_exceptions_supported()?;
-                self.try_table(try_table)?
-            }
-            O::Throw { tag_index } => {
-                self.check_exceptions_supported()?;
-                self.throw(tag_index)
-            }
-            O::ThrowRef => {
-                self.check_exceptions_supported()?;
-                self.throw_ref()
-            }
+            O::TryTable { ref try_table } => self.try_table(try_table)?,
+            O::Throw { tag_index } => self.throw(tag_index)?,
+            O::ThrowRef => self.throw_ref()?,
             O::BrOnNull { relative_depth } => self.br_on_null(relative_depth),
             O::BrOnNonNull { relative_depth } => self.br_on_non_null(relative_depth),
             O::RefAsNonNull => {
@@ -391,12 +382,11 @@ impl<'m, 'f> Translator<'m, 'f> {
     }
 
     /// Raises the error the embedder's resource limiter recorded, if the grow builtin
-    /// that returned `result` says it did (`-2`).
+    /// that returned `result` says it did.
     pub(crate) fn trap_if_grow_trapped(&mut self, result: ir::Value) {
-        let trapped =
-            self.b
-                .ins()
-                .icmp_imm_s(cranelift_codegen::ir::condcodes::IntCC::Equal, result, -2);
+        use cranelift_codegen::ir::condcodes::IntCC;
+        use fact_environ::builtins::GROW_TRAPPED;
+        let trapped = self.b.ins().icmp_imm_s(IntCC::Equal, result, GROW_TRAPPED);
         self.b.ins().trapnz(trapped, crate::TRAP_PENDING);
     }
 

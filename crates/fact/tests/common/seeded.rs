@@ -1,5 +1,5 @@
-//! A deterministic stream of pseudo-random numbers (SplitMix64), for the tests that derive
-//! every case from a seed.
+//! For the tests that derive every case from a seed: a deterministic stream of
+//! pseudo-random numbers (SplitMix64), and the environment settings that choose the cases.
 
 pub struct Rng(pub u64);
 
@@ -21,4 +21,15 @@ impl Rng {
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
+}
+
+/// The number in environment variable `name`, or `default` if it is not set.
+pub fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} must be a number"))
+        })
+        .unwrap_or(default)
 }
